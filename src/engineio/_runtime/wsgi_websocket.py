@@ -1,0 +1,211 @@
+"""WebSocket over the raw socket of a WSGI request, framed by ``wsproto``.
+
+Werkzeug, gunicorn, eventlet and gevent's pywsgi give the application a way
+to reach the client's socket; the WebSocket handshake is answered on it
+directly and the request thread then reads frames from it while other
+threads write (under a lock).  The same code serves real and green threads:
+under eventlet and gevent the socket is a green socket, so its blocking calls
+yield to the hub.
+"""
+from __future__ import annotations
+
+import socket as _socket
+from collections import deque
+from typing import Any
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection,
+                            Ping, RejectConnection, Request, TextMessage)
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+from ..exceptions import ContentTooLongError
+
+_MESSAGE_TOO_BIG = 1009
+
+
+#: The WSGI servers whose socket :func:`raw_socket` can take over; each
+#: expects its request to end differently (see ``finish_request``).
+GUNICORN, WERKZEUG, EVENTLET, PYWSGI = 'gunicorn', 'werkzeug', 'eventlet', 'pywsgi'
+
+
+def server_kind(environ: dict[str, Any]) -> str | None:
+    """Which WSGI server (of those above) runs this request, if any."""
+    if 'gunicorn.socket' in environ:
+        return GUNICORN
+    if 'werkzeug.socket' in environ:
+        return WERKZEUG
+    if hasattr(environ.get('eventlet.input'), 'get_socket'):
+        return EVENTLET
+    if str(environ.get('SERVER_SOFTWARE', '')).startswith('gevent/'):
+        return PYWSGI
+    return None
+
+
+def raw_socket(environ: dict[str, Any]) -> Any:
+    """The client socket of a WSGI request, if the server exposes it."""
+    kind = server_kind(environ)
+    if kind == GUNICORN:
+        return environ['gunicorn.socket']
+    if kind == WERKZEUG:
+        return environ['werkzeug.socket']
+    if kind == EVENTLET:
+        return environ['eventlet.input'].get_socket()
+    if kind == PYWSGI:
+        # gunicorn's pywsgi worker names the socket; plain pywsgi does not,
+        # but for an upgrade request it passes the connection's reader
+        # (``socket.makefile('rb')``) as wsgi.input, whose raw SocketIO
+        # holds the socket.  The client sends nothing before our 101, so
+        # the reader has nothing buffered that reading the socket would skip.
+        sock = environ.get('gunicorn.sock')
+        if sock is None:
+            raw = getattr(environ.get('wsgi.input'), 'raw', None)
+            sock = getattr(raw, '_sock', None)
+        return sock
+    return None
+
+
+def handshake_request(environ: dict[str, Any]) -> bytes:
+    """Rebuild the HTTP upgrade request from the environ, for wsproto."""
+    path = environ.get('RAW_URI') or environ.get('REQUEST_URI') or (
+        environ.get('PATH_INFO', '/')
+        + ('?' + environ['QUERY_STRING'] if environ.get('QUERY_STRING') else ''))
+    lines = [f'GET {path} HTTP/1.1']
+    for key, value in environ.items():
+        if key.startswith('HTTP_'):
+            lines.append(f'{key[5:].replace("_", "-")}: {value}')
+    return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+
+
+class RawSocketWebSocket:
+    """A blocking WebSocket endpoint on an already accepted socket."""
+
+    def __init__(self, sock: Any, environ: dict[str, Any], lock: Any,
+                 max_message_size: int, write_timeout: float) -> None:
+        self.sock = sock
+        self.environ = environ
+        self.kind = server_kind(environ)
+        self.max_message_size = max_message_size
+        self.closed = False
+        self._lock = lock
+        self._conn = WSConnection(ConnectionType.SERVER)
+        self._incoming: deque[str | bytes] = deque()
+        self._parts: list[Any] = []
+        self._size = 0
+        self._conn.receive_data(handshake_request(environ))
+        accept: AcceptConnection | RejectConnection = RejectConnection()
+        for event in self._conn.events():
+            if isinstance(event, Request):
+                accept = AcceptConnection()
+        sock.settimeout(write_timeout)
+        self._sendall(self._conn.send(accept))
+        if isinstance(accept, RejectConnection):
+            self.closed = True
+            raise ConnectionError('invalid websocket handshake')
+
+    def _sendall(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send(self, frame: str | bytes) -> None:
+        """Send one message (thread-safe)."""
+        event = TextMessage(data=frame) if isinstance(frame, str) \
+            else BytesMessage(data=frame)
+        with self._lock:
+            if self.closed:
+                raise ConnectionError('websocket is closed')
+            self._sendall(self._conn.send(event))
+
+    def wait(self) -> str | bytes | None:
+        """Block until the next message; None once the WebSocket closed."""
+        while not self._incoming:
+            if self.closed:
+                return None
+            try:
+                data = self.sock.recv(65536)
+            except _socket.timeout:
+                continue
+            except OSError:
+                self.closed = True
+                return None
+            if not data:
+                self.closed = True
+                return None
+            try:
+                self._conn.receive_data(data)
+                self._process()
+            except (RemoteProtocolError, LocalProtocolError):
+                self.close(1002)
+                return None
+            except ContentTooLongError:
+                self.close(_MESSAGE_TOO_BIG)
+                raise
+        return self._incoming.popleft()
+
+    def _process(self) -> None:
+        for event in self._conn.events():
+            if isinstance(event, (TextMessage, BytesMessage)):
+                self._size += len(event.data)
+                if self._size > self.max_message_size:
+                    raise ContentTooLongError('websocket message too large')
+                if event.message_finished and not self._parts:
+                    self._incoming.append(event.data)
+                    self._size = 0
+                    continue
+                self._parts.append(event.data)
+                if event.message_finished:
+                    joined: Any = ''.join(self._parts) \
+                        if isinstance(event, TextMessage) \
+                        else b''.join(self._parts)
+                    self._incoming.append(joined)
+                    self._parts = []
+                    self._size = 0
+            elif isinstance(event, Ping):
+                with self._lock:
+                    if not self.closed:
+                        self._sendall(self._conn.send(event.response()))
+            elif isinstance(event, CloseConnection):
+                with self._lock:
+                    try:
+                        self._sendall(self._conn.send(event.response()))
+                    except (OSError, LocalProtocolError):
+                        pass
+                    self.closed = True
+
+    def close(self, code: int = 1000) -> None:
+        """Close the WebSocket (idempotent)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                self._sendall(self._conn.send(CloseConnection(code=code)))
+            except (OSError, LocalProtocolError):
+                pass
+        try:
+            self.sock.shutdown(_socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def finish_request(self) -> Any:
+        """End the WSGI request whose connection this WebSocket took over,
+        in the way its server expects, so it writes no HTTP response."""
+        try:
+            self.sock.shutdown(_socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if self.kind == GUNICORN:
+            # gunicorn's workers (sync, gthread, and the async base of its
+            # gevent and eventlet workers) catch this, log "Closing
+            # connection" at debug level and close the socket unanswered.
+            raise StopIteration()
+        if self.kind == WERKZEUG:
+            # Werkzeug drops the connection quietly on this exception.
+            raise ConnectionAbortedError('websocket connection ended')
+        if self.kind == EVENTLET:
+            # eventlet.wsgi writes no response and closes the connection
+            # once this green-local flag is set (its own WebSocket support
+            # does the same).
+            from eventlet.wsgi import WSGI_LOCAL
+            WSGI_LOCAL.already_handled = True
+        # pywsgi: an empty body with no start_response writes nothing, and
+        # its next read on the shut-down socket ends the connection.
+        return []

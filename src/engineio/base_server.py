@@ -1,0 +1,187 @@
+"""What :class:`Server` and :class:`AsyncServer` share that is not protocol:
+options, handler registration, logging, session ids and user sessions."""
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+from typing import Any, Callable
+
+from . import packet
+from .sansio.events import Reason
+from .sansio.server import COMPRESSION_METHODS, ServerConfig, ServerCore
+
+default_logger = logging.getLogger('engineio.server')
+
+
+def make_logger(logger: Any, default: logging.Logger) -> logging.Logger:
+    """Resolve the ``logger`` option into a :class:`logging.Logger`."""
+    if logger is not None and not isinstance(logger, bool):
+        return logger  # type: ignore[no-any-return]
+    if logger:
+        if default.level == logging.NOTSET:
+            default.setLevel(logging.INFO)
+        if not logging.root.handlers and not default.handlers:
+            default.addHandler(logging.StreamHandler())
+    elif default.level == logging.NOTSET:
+        # Errors are logged even when logging is off.
+        default.setLevel(logging.ERROR)
+    return default
+
+
+def accepts_reason(handler: Callable[..., Any], fixed_args: int) -> bool:
+    """Whether a disconnect handler takes the reason after ``fixed_args``."""
+    try:
+        params = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = 0
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            return True
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional > fixed_args
+
+
+class BaseServer:
+    """Options, handlers and bookkeeping common to both servers."""
+
+    compression_methods = list(COMPRESSION_METHODS)
+    event_names = ['connect', 'disconnect', 'message']
+    valid_transports = ['polling', 'websocket']
+    reason = Reason
+
+    def __init__(self, async_mode: str | None = None,
+                 ping_interval: float | tuple[float, float] = 25,
+                 ping_timeout: float = 20,
+                 max_http_buffer_size: int = 1000000,
+                 allow_upgrades: bool = True,
+                 http_compression: bool = True,
+                 compression_threshold: int = 1024,
+                 cookie: str | dict[str, Any] | None = None,
+                 cors_allowed_origins: Any = None,
+                 cors_credentials: bool = True,
+                 logger: Any = False, json: Any = None,
+                 async_handlers: bool = True,
+                 monitor_clients: bool | None = None,
+                 transports: list[str] | None = None,
+                 **kwargs: Any) -> None:
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.max_http_buffer_size = max_http_buffer_size
+        self.allow_upgrades = allow_upgrades
+        self.http_compression = http_compression
+        self.compression_threshold = compression_threshold
+        self.cookie = cookie
+        self.cors_allowed_origins = cors_allowed_origins
+        self.cors_credentials = cors_credentials
+        self.async_handlers = async_handlers
+        self.monitor_clients = monitor_clients is not False
+        self.config = ServerConfig(
+            ping_interval=ping_interval, ping_timeout=ping_timeout,
+            max_http_buffer_size=max_http_buffer_size,
+            allow_upgrades=allow_upgrades, http_compression=http_compression,
+            compression_threshold=compression_threshold, cookie=cookie,
+            cors_allowed_origins=cors_allowed_origins,
+            cors_credentials=cors_credentials, transports=transports,
+            enforce_timeouts=self.monitor_clients)
+        self.transports = list(self.config.transports)
+        self.core = ServerCore(self.config)
+        #: Open sessions by sid (the per-session socket objects).
+        self.sockets: dict[str, Any] = self.core.sessions  # type: ignore[assignment]
+        self.handlers: dict[str, Callable[..., Any]] = {}
+        self._disconnect_takes_reason = True
+        if json is not None:
+            packet.set_json(json)
+        self.logger = make_logger(logger, default_logger)
+        self.async_mode = self._select_async_mode(async_mode)
+
+    def _select_async_mode(self, async_mode: str | None) -> str:
+        raise NotImplementedError
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+        """Register an event handler.
+
+        :param event: The event name. Can be ``'connect'``, ``'message'`` or
+                      ``'disconnect'``.
+        :param handler: The function that should be invoked to handle the
+                        event. When this parameter is not given, the method
+                        acts as a decorator for the handler function.
+
+        Example usage::
+
+            # as a decorator:
+            @eio.on('connect')
+            def connect_handler(sid, environ):
+                print('Connection request')
+                if environ['REMOTE_ADDR'] in blacklisted:
+                    return False  # reject
+
+            # as a method:
+            def message_handler(sid, msg):
+                print('Received message: ', msg)
+                eio.send(sid, 'response')
+            eio.on('message', message_handler)
+
+        The handler function receives the ``sid`` (session ID) for the
+        client as first argument. The ``'connect'`` event handler receives
+        the WSGI environment (or the ASGI scope, or the framework request)
+        as a second argument, and can return ``False`` to reject the
+        connection. The ``'message'`` handler receives the message payload
+        as a second argument. The ``'disconnect'`` handler receives the
+        reason as a second argument, if it accepts one.
+        """
+        if event not in self.event_names:
+            raise ValueError('Invalid event')
+
+        def set_handler(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self.handlers[event] = handler
+            if event == 'disconnect':
+                self._disconnect_takes_reason = accepts_reason(handler, 1)
+            return handler
+
+        if handler is None:
+            return set_handler
+        set_handler(handler)
+        return None
+
+    def generate_id(self) -> str:
+        """Generate a unique session id."""
+        return secrets.token_urlsafe(15)
+
+    def transport(self, sid: str) -> str:
+        """Return the name of the transport used by the client.
+
+        The two possible values returned by this function are ``'polling'``
+        and ``'websocket'``.
+
+        :param sid: The session of the client.
+        """
+        return self._get_socket(sid).transport  # type: ignore[no-any-return]
+
+    def _get_socket(self, sid: str) -> Any:
+        """The socket object of an open session; KeyError if there is none."""
+        socket = self.sockets.get(sid)
+        if socket is None or socket.closed:
+            raise KeyError('Session is disconnected')
+        return socket
+
+    def _disconnect_args(self, sid: str, reason: str) -> tuple[Any, ...]:
+        return (sid, reason) if self._disconnect_takes_reason else (sid,)
+
+    def _log_refusal(self, error: str | None, environ: Any = None) -> None:
+        if error:
+            self.logger.warning('Request refused: %s', error)
+
+    @staticmethod
+    def _get_compressed_sizes() -> None:  # pragma: no cover - compat shim
+        return None
+
+
+def user_session(socket: Any) -> dict[str, Any]:
+    """The application's session dict of a socket, created on first use."""
+    data = socket.session
+    if data is None:
+        data = socket.session = {}
+    return data  # type: ignore[no-any-return]

@@ -1,0 +1,23 @@
+"""The JSON module used to encode and decode packets.
+
+The ``json`` option of the servers and clients replaces it process-wide; the
+module given must offer ``dumps`` and ``loads`` compatible with the standard
+library ones.
+"""
+from __future__ import annotations
+
+import json as _stdlib_json
+from typing import Any
+
+JSONDecodeError = ValueError
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """Serialize ``obj`` to a compact JSON string."""
+    kwargs.setdefault('separators', (',', ':'))
+    return _stdlib_json.dumps(obj, **kwargs)
+
+
+def loads(s: str | bytes, **kwargs: Any) -> Any:
+    """Deserialize a JSON document."""
+    return _stdlib_json.loads(s, **kwargs)

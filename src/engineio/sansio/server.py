@@ -1,0 +1,472 @@
+"""The server side of the protocol core: request validation, routing to
+sessions, handshakes, payloads, CORS, cookies, compression and timers.
+
+:class:`ServerCore` decides everything the wire shows (every status code and
+body) and drivers carry it out.  No I/O, no clock, no threads.
+"""
+from __future__ import annotations
+
+import enum
+import gzip
+import heapq
+import itertools
+import zlib
+from typing import Any, Callable, Iterable, NamedTuple
+
+from .. import packet as pk
+from ..exceptions import ProtocolError
+from ..packet import Frame
+from ..payload import decode_body, encode_frames
+from .events import Disconnected, MessageReceived, Reason
+from .models import Headers, Request, Response
+from .session import POLLING, WEBSOCKET, Heartbeat, Session
+
+PROTOCOL_VERSION = '4'
+VALID_TRANSPORTS = (POLLING, WEBSOCKET)
+COMPRESSION_METHODS = ('gzip', 'deflate')
+
+TEXT_CONTENT_TYPE = ('Content-Type', 'text/plain; charset=UTF-8')
+JSON_CONTENT_TYPE = ('Content-Type', 'application/json')
+
+
+class ErrorCode(enum.IntEnum):
+    """Why a request was refused: the codes the official server uses."""
+
+    UNKNOWN_TRANSPORT = 0
+    UNKNOWN_SID = 1
+    BAD_HANDSHAKE_METHOD = 2
+    BAD_REQUEST = 3
+    FORBIDDEN = 4
+    UNSUPPORTED_PROTOCOL_VERSION = 5
+
+
+ERROR_MESSAGES = {
+    ErrorCode.UNKNOWN_TRANSPORT: 'Transport unknown',
+    ErrorCode.UNKNOWN_SID: 'Session ID unknown',
+    ErrorCode.BAD_HANDSHAKE_METHOD: 'Bad handshake method',
+    ErrorCode.BAD_REQUEST: 'Bad request',
+    ErrorCode.FORBIDDEN: 'Forbidden',
+    ErrorCode.UNSUPPORTED_PROTOCOL_VERSION: 'Unsupported protocol version',
+}
+
+
+class Action(enum.Enum):
+    """What a driver must do with a request (see :meth:`ServerCore.route`)."""
+
+    #: Send :attr:`Route.response` and stop.
+    REPLY = 'reply'
+    #: Create a session (:meth:`ServerCore.open_session`), run ``connect``.
+    HANDSHAKE = 'handshake'
+    #: A long-polling GET: wait for output of :attr:`Route.session`.
+    POLL = 'poll'
+    #: A long-polling POST: read the body and call :meth:`ServerCore.post`.
+    POST = 'post'
+    #: Accept a WebSocket and upgrade :attr:`Route.session` to it.
+    UPGRADE = 'upgrade'
+
+
+class Route(NamedTuple):
+    action: Action
+    transport: str = POLLING
+    session: Session | None = None
+    response: Response | None = None
+    #: CORS headers to add to every response to this request.
+    headers: Headers = []
+    #: A session this request closed (overlapping polls...): the driver must
+    #: dispatch the event and wake the session's waiters.
+    closed: tuple[Session, Disconnected] | None = None
+    #: Why the request was refused, for logging.
+    error: str | None = None
+
+
+class Refusal(NamedTuple):
+    """A refused request: its error code and the detail for the log."""
+
+    code: ErrorCode
+    detail: str
+
+
+class ServerConfig:
+    """The server options that shape the protocol, validated once."""
+
+    def __init__(self, ping_interval: float | tuple[float, float] = 25,
+                 ping_timeout: float = 20,
+                 max_http_buffer_size: int = 1_000_000,
+                 allow_upgrades: bool = True,
+                 http_compression: bool = True,
+                 compression_threshold: int = 1024,
+                 cookie: str | dict[str, Any] | None = None,
+                 cors_allowed_origins: Any = None,
+                 cors_credentials: bool = True,
+                 transports: Iterable[str] | None = None,
+                 upgrade_timeout: float = 10.0,
+                 enforce_timeouts: bool = True) -> None:
+        if isinstance(ping_interval, (tuple, list)):
+            interval, grace = float(ping_interval[0]), float(ping_interval[1])
+        else:
+            interval, grace = float(ping_interval), 0.0
+        self.ping_interval = interval
+        self.ping_interval_grace = grace
+        self.ping_timeout = float(ping_timeout)
+        self.heartbeat = Heartbeat(interval, self.ping_timeout + grace,
+                                   upgrade_timeout=upgrade_timeout,
+                                   enforce=enforce_timeouts)
+        self.max_http_buffer_size = int(max_http_buffer_size)
+        self.allow_upgrades = allow_upgrades
+        self.http_compression = http_compression
+        self.compression_threshold = compression_threshold
+        self.cookie = cookie
+        self.cors_allowed_origins = cors_allowed_origins
+        self.cors_credentials = cors_credentials
+        if transports is None:
+            self.transports: tuple[str, ...] = VALID_TRANSPORTS
+        else:
+            if isinstance(transports, str):
+                transports = [transports]
+            self.transports = tuple(transports)
+            for t in self.transports:
+                if t not in VALID_TRANSPORTS:
+                    raise ValueError(f'invalid transport {t!r}')
+            if not self.transports:
+                raise ValueError('at least one transport is required')
+
+    def upgrades(self) -> list[str]:
+        """The transports a polling session may upgrade to."""
+        if self.allow_upgrades and WEBSOCKET in self.transports:
+            return [WEBSOCKET]
+        return []
+
+
+def error_response(code: ErrorCode, headers: Headers = (),  # type: ignore[assignment]
+                   status: int = 400) -> Response:
+    body = ('{"code":%d,"message":"%s"}' % (code, ERROR_MESSAGES[code])).encode()
+    return Response(status, [JSON_CONTENT_TYPE, *headers], body)
+
+
+class ServerCore:
+    """Routing and session bookkeeping for one Engine.IO server."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        #: Open sessions by sid.
+        self.sessions: dict[str, Session] = {}
+        # Sessions closed by the server that wait for the client's next poll
+        # to hand over the close packet.
+        self._lingering: dict[str, tuple[Session, float]] = {}
+        self._timers: list[tuple[float, int, Session]] = []
+        self._seq = itertools.count()
+        self._handshake_cache: dict[str, Any] = {}
+
+    # -- routing ---------------------------------------------------------
+    def route(self, req: Request, now: float) -> Route:
+        """Decide what to do with an HTTP request for the Engine.IO path."""
+        cors = self.cors_headers(req)
+        if cors is None:
+            return self._refuse(Refusal(ErrorCode.FORBIDDEN,
+                                        f'origin {req.origin} is not accepted'), [])
+        if req.method == 'OPTIONS':
+            return Route(Action.REPLY, response=Response(
+                200, [TEXT_CONTENT_TYPE, *cors], b''), headers=cors)
+        query = req.query
+        if query.get('EIO') != PROTOCOL_VERSION:
+            return self._refuse(Refusal(
+                ErrorCode.UNSUPPORTED_PROTOCOL_VERSION,
+                f'unsupported protocol version EIO={query.get("EIO")}'), cors)
+        transport = query.get('transport')
+        if transport not in self.config.transports:
+            return self._refuse(Refusal(ErrorCode.UNKNOWN_TRANSPORT,
+                                        f'transport {transport!r} not accepted'),
+                                cors)
+        sid = query.get('sid')
+        if transport == WEBSOCKET and not req.websocket:
+            return self._refuse(Refusal(ErrorCode.BAD_REQUEST,
+                                        'websocket transport without an upgrade'),
+                                cors)
+        if sid is None:
+            if transport == POLLING and req.method != 'GET':
+                return self._refuse(Refusal(
+                    ErrorCode.BAD_HANDSHAKE_METHOD,
+                    f'handshake with method {req.method}'), cors)
+            return Route(Action.HANDSHAKE, transport, headers=cors)
+        session = self.sessions.get(sid)
+        if session is None:
+            lingering = self._lingering.pop(sid, None)
+            if (lingering is not None and transport == POLLING
+                    and req.method == 'GET'):
+                return Route(Action.REPLY, POLLING, lingering[0], headers=cors,
+                             response=self.payload_response(
+                                 lingering[0].take(), req, cors))
+            return self._refuse(Refusal(ErrorCode.UNKNOWN_SID,
+                                        f'unknown session {sid}'), cors)
+        if transport == WEBSOCKET:
+            if not (self.config.allow_upgrades and session.can_upgrade()):
+                return self._refuse(Refusal(
+                    ErrorCode.BAD_REQUEST,
+                    f'session {sid} cannot upgrade now'), cors)
+            return Route(Action.UPGRADE, WEBSOCKET, session, headers=cors)
+        if session.transport != POLLING:
+            return self._refuse(Refusal(
+                ErrorCode.BAD_REQUEST,
+                f'polling request for session {sid} on {session.transport}'),
+                cors)
+        if req.method == 'GET':
+            if session.poll_active:
+                event = session.close(Reason.TRANSPORT_ERROR)
+                route = self._refuse(Refusal(
+                    ErrorCode.BAD_REQUEST,
+                    f'overlapping poll for session {sid}'), cors)
+                return route._replace(closed=self._closed(session, event, now))
+            return Route(Action.POLL, POLLING, session, headers=cors)
+        if req.method == 'POST':
+            if session.post_active:
+                event = session.close(Reason.TRANSPORT_ERROR)
+                route = self._refuse(Refusal(
+                    ErrorCode.BAD_REQUEST,
+                    f'overlapping post for session {sid}'), cors)
+                return route._replace(closed=self._closed(session, event, now))
+            return Route(Action.POST, POLLING, session, headers=cors)
+        return self._refuse(Refusal(ErrorCode.BAD_REQUEST,
+                                    f'method {req.method} not allowed'), cors)
+
+    @staticmethod
+    def _refuse(refusal: Refusal, cors: Headers) -> Route:
+        return Route(Action.REPLY, response=error_response(refusal.code, cors),
+                     headers=cors, error=refusal.detail)
+
+    def _closed(self, session: Session, event: Disconnected | None,
+                now: float) -> tuple[Session, Disconnected] | None:
+        if event is None:
+            return None
+        self.forget(session, now)
+        return session, event
+
+    # -- sessions --------------------------------------------------------
+    def open_session(self, sid: str, transport: str, now: float,
+                     session_factory: Callable[..., Session] = Session
+                     ) -> Session:
+        """Create and register a session (before ``connect`` runs)."""
+        session = session_factory(sid, transport, self.config.heartbeat, now)
+        self.sessions[sid] = session
+        return session
+
+    def open_frame(self, session: Session) -> str:
+        """The open packet that starts a session."""
+        c = self.config
+        upgrades = c.upgrades() if session.transport == POLLING else []
+        return '0' + pk.Packet.json.dumps({
+            'sid': session.sid,
+            'upgrades': upgrades,
+            'pingInterval': int(c.ping_interval * 1000),
+            'pingTimeout': int(c.ping_timeout * 1000),
+            'maxPayload': c.max_http_buffer_size,
+        }, separators=(',', ':'))
+
+    def accept(self, session: Session, now: float) -> list[Frame]:
+        """``connect`` accepted the session: start its heartbeat and return
+        the first frames to send (the open packet, then anything the
+        handler already sent)."""
+        session.deadline = now + self.config.ping_interval
+        self.schedule(session)
+        return [self.open_frame(session), *session.take()]
+
+    def reject(self, session: Session, value: Any, cors: Headers) -> Response:
+        """``connect`` rejected the session: drop it, answer 401."""
+        self.sessions.pop(session.sid, None)
+        session.state = session.state.CLOSED
+        if value is False or value is None:
+            body = b'{"message":"Unauthorized"}'
+        else:
+            body = pk.Packet.json.dumps(value).encode('utf-8')
+        return Response(401, [JSON_CONTENT_TYPE, *cors], body)
+
+    def close(self, session: Session, reason: str,
+              now: float) -> Disconnected | None:
+        """Close a session; returns the event exactly once."""
+        event = session.close(reason)
+        if event is not None:
+            self.forget(session, now)
+        return event
+
+    def forget(self, session: Session, now: float) -> None:
+        """Unregister a closed session, keeping it briefly if the client
+        still has to collect a close packet by polling."""
+        if self.sessions.get(session.sid) is session:
+            del self.sessions[session.sid]
+        if (session.transport == POLLING and not session.poll_active
+                and session.has_output()):
+            until = now + session.heartbeat.linger
+            self._lingering[session.sid] = (session, until)
+            self.schedule(session, until)
+
+    # -- timers ----------------------------------------------------------
+    def schedule(self, session: Session, when: float | None = None) -> bool:
+        """Make sure the timer heap wakes this session in time.
+
+        Returns True when the new entry is the earliest of all, so a driver
+        sleeping until the previous earliest must be woken.
+        """
+        if when is None:
+            when = session.next_deadline()
+        if session.timer_at and session.timer_at <= when:
+            return False
+        session.timer_at = when
+        earliest = not self._timers or when < self._timers[0][0]
+        heapq.heappush(self._timers, (when, next(self._seq), session))
+        return earliest
+
+    def next_deadline(self) -> float | None:
+        """When the earliest timer is due (None: no timers)."""
+        return self._timers[0][0] if self._timers else None
+
+    def expire(self, now: float) -> list[tuple[Session, list[Any]]]:
+        """Run every timer due at ``now``.
+
+        Returns ``(session, outcomes)`` pairs, outcomes as
+        :meth:`Session.on_deadline` gives them.  Closed sessions are
+        unregistered here.
+        """
+        due = []
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            when, _, session = heapq.heappop(timers)
+            if when != session.timer_at:
+                continue  # stale: the session was rescheduled earlier
+            session.timer_at = 0.0
+            if session.closed:
+                lingering = self._lingering.get(session.sid)
+                if lingering is not None and lingering[0] is session:
+                    if now >= lingering[1]:
+                        del self._lingering[session.sid]
+                    else:
+                        self.schedule(session, lingering[1])
+                continue
+            outcomes = session.on_deadline(now)
+            if outcomes:
+                due.append((session, outcomes))
+            if session.closed:
+                self.forget(session, now)
+            else:
+                self.schedule(session)
+        return due
+
+    # -- long-polling ----------------------------------------------------
+    def post(self, session: Session, body: bytes, now: float
+             ) -> tuple[list[MessageReceived | Disconnected], str | None]:
+        """Consume the body of a long-polling POST.
+
+        Returns the events and, for a malformed body, the reason the session
+        was closed (the driver answers 400 then).
+        """
+        try:
+            packets = decode_body(body)
+        except ProtocolError as exc:
+            event = self.close(session, Reason.TRANSPORT_ERROR, now)
+            return ([event] if event else []), str(exc)
+        events = session.receive_payload(packets, now)
+        if events and type(events[-1]) is Disconnected:
+            self.forget(session, now)
+        return events, None
+
+    def payload_response(self, frames: list[Frame], req: Request,
+                         cors: Headers) -> Response:
+        """A 200 response carrying ``frames`` as one polling payload."""
+        body = encode_frames(frames).encode('utf-8')
+        headers = [TEXT_CONTENT_TYPE, *cors]
+        return Response(200, headers, self._compress(body, req, headers))
+
+    def _compress(self, body: bytes, req: Request, headers: Headers) -> bytes:
+        c = self.config
+        if not c.http_compression or len(body) < c.compression_threshold:
+            return body
+        accepted = req.accept_encoding
+        if not accepted:
+            return body
+        for method in [m.split(';')[0].strip() for m in accepted.split(',')]:
+            if method == 'gzip':
+                headers.append(('Content-Encoding', 'gzip'))
+                return gzip.compress(body, compresslevel=6)
+            if method == 'deflate':
+                headers.append(('Content-Encoding', 'deflate'))
+                return zlib.compress(body)
+        return body
+
+    @staticmethod
+    def ok_response(cors: Headers) -> Response:
+        """The answer to a successful POST."""
+        return Response(200, [('Content-Type', 'text/html'), *cors], b'ok')
+
+    def too_large_response(self, cors: Headers) -> Response:
+        return Response(413, [TEXT_CONTENT_TYPE, *cors], b'Payload Too Large')
+
+    # -- CORS and cookies ------------------------------------------------
+    def cors_headers(self, req: Request) -> Headers | None:
+        """The CORS headers for a request, or None if its origin is refused."""
+        allowed = self.config.cors_allowed_origins
+        if allowed == []:  # noqa: PLC1901 - [] means "CORS handling off"
+            return []
+        origin = req.origin
+        if origin is None:
+            return []
+        if allowed is None:
+            if not self._same_origin(req):
+                return None
+        elif allowed == '*' or allowed == ['*']:
+            pass
+        elif callable(allowed):
+            try:
+                verdict = allowed(origin, req.native)
+            except TypeError:
+                verdict = allowed(origin)
+            if not verdict:
+                return None
+        elif isinstance(allowed, str):
+            if origin != allowed:
+                return None
+        elif origin not in allowed:
+            return None
+        headers = [('Access-Control-Allow-Origin', origin)]
+        if req.method == 'OPTIONS':
+            headers.append(('Access-Control-Allow-Methods', 'OPTIONS, GET, POST'))
+            if req.access_control_request_headers:
+                headers.append(('Access-Control-Allow-Headers',
+                                req.access_control_request_headers))
+        if self.config.cors_credentials:
+            headers.append(('Access-Control-Allow-Credentials', 'true'))
+        return headers
+
+    @staticmethod
+    def _same_origin(req: Request) -> bool:
+        if not req.host:
+            return False
+        origin = req.origin or ''
+        return origin == f'{req.scheme}://{req.host}'
+
+    def cookie_header(self, sid: str) -> tuple[str, str] | None:
+        """The ``Set-Cookie`` header for a handshake, if cookies are on."""
+        cookie = self.config.cookie
+        if not cookie:
+            return None
+        if isinstance(cookie, str):
+            cookie = {'name': cookie, 'path': '/', 'SameSite': 'Lax',
+                      'HttpOnly': True}
+        parts = [f'{cookie["name"]}={sid}']
+        for attr, value in cookie.items():
+            if attr == 'name':
+                continue
+            if callable(value):
+                value = value()
+            if value is True:
+                parts.append(_cookie_attr(attr))
+            elif value is not False and value is not None:
+                parts.append(f'{_cookie_attr(attr)}={value}')
+        return 'Set-Cookie', '; '.join(parts)
+
+
+_COOKIE_ATTRS = {'path': 'Path', 'domain': 'Domain', 'expires': 'Expires',
+                 'max-age': 'Max-Age', 'max_age': 'Max-Age',
+                 'secure': 'Secure', 'httponly': 'HttpOnly',
+                 'samesite': 'SameSite'}
+
+
+def _cookie_attr(name: str) -> str:
+    return _COOKIE_ATTRS.get(name.lower(), name)

@@ -1,0 +1,676 @@
+"""The blocking Engine.IO server: a thin driver over the protocol core.
+
+Every protocol decision is the core's (:mod:`engineio.sansio`); this module
+reads requests and WebSocket frames, hands them to the core, and performs
+what it returns: write output, dispatch events to handlers, re-arm the timer.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections import deque
+from typing import Any, Callable, Iterable, Iterator
+
+from . import _runtime, packet
+from .adapters import wsgi
+from .base_server import BaseServer, user_session
+from .exceptions import ContentTooLongError
+from .sansio.events import Disconnected, MessageReceived, UpgradeCompleted
+from .sansio.models import Response
+from .sansio.server import Action, ErrorCode, error_response
+from .sansio.session import (NOOP_FRAME, POLLING, UPGRADE_EXPIRED, WEBSOCKET,
+                             Push)
+from .socket import Socket
+
+monotonic = time.monotonic
+_DISCONNECT = object()
+
+
+class Server(BaseServer):
+    """An Engine.IO server.
+
+    This class implements a fully compliant Engine.IO web server with support
+    for websocket and long-polling transports.
+
+    :param async_mode: The asynchronous model to use. See the Deployment
+                       section in the documentation for a description of the
+                       available options. Valid async modes are "threading",
+                       "eventlet", "gevent" and "gevent_uwsgi". If this
+                       argument is not given, "eventlet" is tried first, then
+                       "gevent_uwsgi", then "gevent", and finally
+                       "threading". The first async mode that has all its
+                       dependencies installed is the one that is chosen.
+    :param ping_interval: The interval in seconds at which the server pings
+                          the client. The default is 25 seconds. For advanced
+                          control, a two element tuple can be given, where
+                          the first number is the ping interval and the
+                          second is a grace period added by the server.
+    :param ping_timeout: The time in seconds that the client waits for the
+                         server to respond before disconnecting. The default
+                         is 20 seconds.
+    :param max_http_buffer_size: The maximum size that is accepted for
+                                 incoming messages. The default is 1,000,000
+                                 bytes. In spite of its name, the value set
+                                 in this argument is enforced for HTTP
+                                 long-polling and WebSocket connections.
+    :param allow_upgrades: Whether to allow transport upgrades or not. The
+                           default is ``True``.
+    :param http_compression: Whether to compress packages when using the
+                             polling transport. The default is ``True``.
+    :param compression_threshold: Only compress messages when their byte size
+                                  is greater than this value. The default is
+                                  1024 bytes.
+    :param cookie: If set to a string, it is the name of the HTTP cookie the
+                   server sends back to the client containing the client
+                   session id. If set to a dictionary, the ``'name'`` key
+                   contains the cookie name and other keys define cookie
+                   attributes, where the value of each attribute can be a
+                   string, a callable with no arguments, or a boolean. If
+                   set to ``None`` (the default), a cookie is not sent to the
+                   client.
+    :param cors_allowed_origins: Origin or list of origins that are allowed
+                                 to connect to this server. Only the same
+                                 origin is allowed by default. Set this
+                                 argument to ``'*'`` or ``['*']`` to allow
+                                 all origins, or to ``[]`` to disable CORS
+                                 handling. A callable receiving the origin
+                                 (and the WSGI environ) may decide instead.
+    :param cors_credentials: Whether credentials (cookies, authentication) are
+                             allowed in requests to this server. The default
+                             is ``True``.
+    :param logger: To enable logging set to ``True`` or pass a logger object
+                   to use. To disable logging set to ``False``. The default
+                   is ``False``. Note that fatal errors are logged even when
+                   ``logger`` is ``False``.
+    :param json: An alternative JSON module to use for encoding and decoding
+                 packets. Custom JSON modules must have ``dumps`` and
+                 ``loads`` functions that are compatible with the standard
+                 library versions. This is a process-wide setting, all
+                 instantiated servers and clients must use the same JSON
+                 module.
+    :param async_handlers: If set to ``True``, run message event handlers in
+                           non-blocking threads (the messages of one client
+                           are still handled in the order they arrived). To
+                           run handlers synchronously, set to ``False``. The
+                           default is ``True``.
+    :param monitor_clients: If set to ``True``, a background task will ensure
+                            inactive clients are closed. Set to ``False`` to
+                            disable the monitoring task (not recommended).
+                            The default is ``True``.
+    :param transports: The list of allowed transports. Valid transports
+                       are ``'polling'`` and ``'websocket'``. Defaults to
+                       ``['polling', 'websocket']``.
+    :param kwargs: Reserved for future extensions, any additional parameters
+                   given as keyword arguments will be silently ignored.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rt = self._async
+        self._lock = rt.Lock()
+        self._pool = rt.make_pool()
+        self._service_task: Any = None
+        self._service_wake = rt.Event()
+        self._stopping = False
+        self._socket_factory = functools.partial(Socket, server=self)
+
+    def _select_async_mode(self, async_mode: str | None) -> str:
+        modes = [async_mode] if async_mode else list(_runtime.SYNC_MODES)
+        for mode in modes:
+            try:
+                self._async = _runtime.load(mode)
+            except ImportError as exc:
+                if async_mode:
+                    raise ValueError(
+                        f'Invalid async_mode specified: {mode!r} needs '
+                        f'packages that are not installed ({exc})') from exc
+                continue
+            return mode
+        raise ValueError('no usable async mode')  # pragma: no cover
+
+    # -- public API ------------------------------------------------------
+    def send(self, sid: str, data: Any) -> None:
+        """Send a message to a client.
+
+        :param sid: The session id of the recipient client.
+        :param data: The data to send to the client. Data can be of type
+                     ``str``, ``bytes``, ``list`` or ``dict``. If a ``list``
+                     or ``dict``, the data will be serialized as JSON.
+        """
+        self._send_frame(sid, packet.encode_data(packet.MESSAGE, data))
+
+    def send_packet(self, sid: str, pkt: packet.Packet) -> None:
+        """Send a raw packet to a client.
+
+        :param sid: The session id of the recipient client.
+        :param pkt: The packet to send to the client.
+        """
+        self._send_frame(sid, pkt.encode())
+
+    def get_session(self, sid: str) -> dict[str, Any]:
+        """Return the user session for a client.
+
+        :param sid: The session id of the client.
+
+        The return value is a dictionary. Modifications made to this
+        dictionary are not guaranteed to be preserved unless
+        ``save_session()`` is called, or when the ``session`` context manager
+        is used.
+        """
+        return user_session(self._get_socket(sid))
+
+    def save_session(self, sid: str, session: dict[str, Any]) -> None:
+        """Store the user session for a client.
+
+        :param sid: The session id of the client.
+        :param session: The session dictionary.
+        """
+        self._get_socket(sid).session = session
+
+    @contextlib.contextmanager
+    def session(self, sid: str) -> Iterator[dict[str, Any]]:
+        """Return the user session for a client with context manager syntax.
+
+        :param sid: The session id of the client.
+
+        This is a context manager that returns the user session dictionary
+        for the client. Any changes that are made to this dictionary inside
+        the context manager block are saved back to the session. Example
+        usage::
+
+            @eio.on('connect')
+            def on_connect(sid, environ):
+                username = authenticate_user(environ)
+                if not username:
+                    return False
+                with eio.session(sid) as session:
+                    session['username'] = username
+
+            @eio.on('message')
+            def on_message(sid, msg):
+                with eio.session(sid) as session:
+                    print('received message from ', session['username'])
+        """
+        data = self.get_session(sid)
+        yield data
+        self.save_session(sid, data)
+
+    def disconnect(self, sid: str | None = None) -> None:
+        """Disconnect a client.
+
+        :param sid: The session id of the client to close. If this parameter
+                    is not given, then all clients are closed.
+        """
+        if sid is None:
+            for s in list(self.sockets):
+                self.disconnect(s)
+            return
+        socket = self.sockets.get(sid)
+        if socket is None:
+            return
+        with self._lock:
+            event = self.core.close(socket, self.reason.SERVER_DISCONNECT,
+                                    monotonic())
+        if event is not None:
+            self.logger.info('%s: closed by the server', sid)
+            self._teardown(socket, flush=True)
+            self._call_disconnect(sid, event.reason)
+
+    def handle_request(self, environ: dict[str, Any],
+                       start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Handle an HTTP request from the client.
+
+        This is the entry point of the Engine.IO application, using the same
+        interface as a WSGI application. For the typical usage, this function
+        is invoked by the :class:`WSGIApp` instance, but it can be invoked
+        directly when the middleware is not used.
+
+        :param environ: The WSGI environment.
+        :param start_response: The WSGI ``start_response`` function.
+
+        This function returns the HTTP response body to deliver to the
+        client as a byte sequence.
+        """
+        req = wsgi.request_from_environ(environ)
+        with self._lock:
+            route = self.core.route(req, monotonic())
+        if route.closed is not None:
+            self._closed(*route.closed)
+        action = route.action
+        if action is Action.POLL:
+            response = route.session.handle_get_request(environ)  # type: ignore[union-attr]
+        elif action is Action.POST:
+            response = route.session.handle_post_request(environ)  # type: ignore[union-attr]
+        elif action is Action.HANDSHAKE:
+            return self._handshake(route, environ, start_response)
+        elif action is Action.UPGRADE:
+            return self._upgrade(route, environ, start_response)
+        else:
+            if route.error:
+                self.logger.warning('%s %s refused: %s', req.method,
+                                    environ.get('PATH_INFO', ''), route.error)
+            response = route.response  # type: ignore[assignment]
+        return wsgi.respond(start_response, response)
+
+    def shutdown(self) -> None:
+        """Stop Engine.IO background tasks.
+
+        This method stops background activity initiated by the Engine.IO
+        server. It must be called before shutting down the web server.
+        """
+        self._stopping = True
+        self._service_wake.set()
+        task, self._service_task = self._service_task, None
+        if task is not None:
+            task.join()
+        self._stopping = False
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any,
+                              **kwargs: Any) -> Any:
+        """Start a background task using the appropriate async model.
+
+        This is a utility function that applications can use to start a
+        background task using the method that is compatible with the
+        selected async mode.
+
+        :param target: the target function to execute.
+        :param args: arguments to pass to the function.
+        :param kwargs: keyword arguments to pass to the function.
+
+        This function returns an object that represents the background task,
+        on which the ``join()`` method can be invoked to wait for the task to
+        complete.
+        """
+        return self._async.spawn(target, *args, **kwargs)
+
+    def sleep(self, seconds: float = 0) -> None:
+        """Sleep for the requested amount of time using the appropriate async
+        model.
+
+        This is a utility function that applications can use to put a task to
+        sleep without having to worry about using the correct call for the
+        selected async mode.
+        """
+        self._async.sleep(seconds)
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> Any:
+        """Create a queue object using the appropriate async model.
+
+        This is a utility function that applications can use to create a
+        queue without having to worry about using the correct call for the
+        selected async mode.
+        """
+        return self._async.Queue(*args, **kwargs)
+
+    def get_queue_empty_exception(self) -> type[BaseException]:
+        """Return the queue empty exception for the appropriate async model.
+
+        This is a utility function that applications can use to work with a
+        queue without having to worry about using the correct call for the
+        selected async mode.
+        """
+        return self._async.QueueEmpty  # type: ignore[no-any-return]
+
+    def create_event(self, *args: Any, **kwargs: Any) -> Any:
+        """Create an event object using the appropriate async model.
+
+        This is a utility function that applications can use to create an
+        event without having to worry about using the correct call for the
+        selected async mode.
+        """
+        return self._async.Event(*args, **kwargs)
+
+    # -- output ----------------------------------------------------------
+    def _send_frame(self, sid: str, frame: packet.Frame) -> None:
+        socket = self.sockets.get(sid)
+        if socket is None:
+            self.logger.warning('Cannot send to sid %s: no such session', sid)
+            return
+        with self._lock:
+            result = socket.push(frame)
+        if result is Push.BUFFERED:
+            socket.wake_poll()
+        elif result is Push.WRITE:
+            self._ws_write(socket, frame)
+
+    def _ws_write(self, socket: Socket, frame: packet.Frame) -> None:
+        ws = socket.ws
+        if ws is None:
+            return
+        try:
+            ws.send(frame)
+        except (OSError, ValueError, RuntimeError) as exc:
+            self.logger.info('%s: websocket write failed (%s)', socket.sid, exc)
+            self._close(socket, self.reason.TRANSPORT_ERROR)
+
+    def _flush_ws(self, socket: Socket, ws: Any) -> None:
+        """Write everything buffered, then switch the session to direct
+        writes (frames pushed meanwhile are picked up by the loop)."""
+        while True:
+            with self._lock:
+                frames = socket.take()
+                if not frames and socket.finish_flush():
+                    return
+            for frame in frames:
+                ws.send(frame)
+
+    # -- events ----------------------------------------------------------
+    def _trigger_event(self, event: str, *args: Any) -> Any:
+        handler = self.handlers.get(event)
+        if handler is None:
+            return None
+        try:
+            return handler(*args)
+        except Exception:
+            self.logger.exception('%s: %s handler error', args[0] if args else '',
+                                  event)
+            return False if event == 'connect' else None
+
+    def _dispatch(self, socket: Socket, events: list[Any]) -> None:
+        for event in events:
+            if type(event) is MessageReceived:
+                self._on_message(socket, event.data)
+            elif type(event) is Disconnected:
+                self._teardown(socket)
+                self._on_disconnect(socket, event.reason)
+
+    def _on_message(self, socket: Socket, data: Any) -> None:
+        if not self.async_handlers:
+            self._trigger_event('message', socket.sid, data)
+            return
+        self._enqueue(socket, data)
+
+    def _on_disconnect(self, socket: Socket, reason: str) -> None:
+        self.logger.info('%s: disconnected (%s)', socket.sid, reason)
+        if not self.async_handlers:
+            self._call_disconnect(socket.sid, reason)
+            return
+        self._enqueue(socket, (_DISCONNECT, reason))
+
+    def _enqueue(self, socket: Socket, item: Any) -> None:
+        # Handlers of one session run one at a time, in arrival order, on a
+        # pooled worker: no thread per message and no reordering.
+        with self._lock:
+            pending = socket.pending
+            if pending is None:
+                pending = socket.pending = deque()
+            pending.append(item)
+            if socket.dispatching:
+                return
+            socket.dispatching = True
+        self._pool.submit(self._drain, socket)
+
+    def _drain(self, socket: Socket) -> None:
+        sid = socket.sid
+        while True:
+            with self._lock:
+                pending = socket.pending
+                if not pending:
+                    socket.dispatching = False
+                    socket.pending = None
+                    return
+                items = list(pending)
+                pending.clear()
+            for item in items:
+                if type(item) is tuple and item and item[0] is _DISCONNECT:
+                    self._call_disconnect(sid, item[1])
+                else:
+                    self._trigger_event('message', sid, item)
+
+    def _call_disconnect(self, sid: str, reason: str) -> None:
+        self._trigger_event('disconnect', *self._disconnect_args(sid, reason))
+
+    def _close(self, socket: Socket, reason: str) -> None:
+        with self._lock:
+            event = self.core.close(socket, reason, monotonic())
+        if event is not None:
+            self._teardown(socket)
+            self._on_disconnect(socket, event.reason)
+
+    def _closed(self, socket: Socket, event: Disconnected) -> None:
+        self._teardown(socket)
+        self._on_disconnect(socket, event.reason)
+
+    def _teardown(self, socket: Socket, flush: bool = False) -> None:
+        """Release a closed session's transport."""
+        socket.wake_poll()
+        for ws in (socket.upgrade_ws, socket.ws):
+            if ws is None:
+                continue
+            if flush and ws is socket.ws:
+                with self._lock:
+                    frames = socket.take()
+                for frame in frames:
+                    try:
+                        ws.send(frame)
+                    except (OSError, ValueError, RuntimeError):
+                        break
+            ws.close()
+
+    # -- handshake -------------------------------------------------------
+    def _handshake(self, route: Any, environ: dict[str, Any],
+                   start_response: Callable[..., Any]) -> Iterable[bytes]:
+        sid = self.generate_id()
+        now = monotonic()
+        with self._lock:
+            socket = self.core.open_session(sid, route.transport, now,
+                                            self._socket_factory)
+        ret = self._trigger_event('connect', sid, environ)
+        if ret is not None and ret is not True:
+            with self._lock:
+                response = self.core.reject(socket, ret, route.headers)
+            self.logger.info('%s: connection refused by the application', sid)
+            return wsgi.respond(start_response, response)
+        if route.transport == WEBSOCKET:
+            ws = self._accept_websocket(environ)
+            if ws is None:
+                with self._lock:
+                    self.core.close(socket, self.reason.TRANSPORT_ERROR, now)
+                return wsgi.respond(start_response, self._no_websocket(route))
+            with self._lock:
+                socket.ws = ws
+                frames = self.core.accept(socket, monotonic())
+            self._start_service()
+            self.logger.info('%s: connected (websocket)', sid)
+            try:
+                for frame in frames:
+                    ws.send(frame)
+                socket._websocket_handler(ws)
+            except OSError:
+                self._close(socket, self.reason.TRANSPORT_ERROR)
+            return ws.finish_request()  # type: ignore[no-any-return]
+        with self._lock:
+            frames = self.core.accept(socket, now)
+        self._start_service()
+        self.logger.info('%s: connected (polling)', sid)
+        response = self.core.payload_response(
+            frames, wsgi.request_from_environ(environ), route.headers)
+        cookie = self.core.cookie_header(sid)
+        if cookie is not None:
+            response.headers.append(cookie)
+        return wsgi.respond(start_response, response)
+
+    def _no_websocket(self, route: Any) -> Response:
+        self.logger.warning('WebSocket transport not available with this '
+                            'web server (async_mode=%s)', self.async_mode)
+        return error_response(ErrorCode.BAD_REQUEST, route.headers)
+
+    def _accept_websocket(self, environ: dict[str, Any]) -> Any:
+        try:
+            return self._async.websocket(environ, self.max_http_buffer_size,
+                                         self.config.ping_timeout)
+        except (OSError, ValueError) as exc:
+            self.logger.warning('WebSocket handshake failed: %s', exc)
+            return None
+
+    # -- long-polling ----------------------------------------------------
+    def _handle_get(self, socket: Socket, environ: dict[str, Any]) -> Response:
+        req = wsgi.request_from_environ(environ)
+        cors = self.core.cors_headers(req) or []
+        with self._lock:
+            socket.poll_active = True
+            frames = socket.take_poll()
+        if not frames:
+            event = socket.poll_event()
+            # The heartbeat guarantees output within one ping interval; the
+            # bound only protects against a stuck session.
+            limit = monotonic() + self.config.ping_interval + \
+                self.config.heartbeat.timeout
+            while True:
+                event.wait(max(0.0, limit - monotonic()))
+                with self._lock:
+                    event.clear()
+                    frames = socket.take_poll()
+                    if frames or socket.closed:
+                        break
+                if monotonic() >= limit:
+                    frames = [NOOP_FRAME]
+                    break
+        with self._lock:
+            socket.poll_active = False
+        if not frames:
+            frames = ['1']
+        return self.core.payload_response(frames, req, cors)
+
+    def _handle_post(self, socket: Socket, environ: dict[str, Any]) -> Response:
+        req = wsgi.request_from_environ(environ)
+        cors = self.core.cors_headers(req) or []
+        with self._lock:
+            socket.post_active = True
+        try:
+            body = wsgi.read_body(environ, self.max_http_buffer_size)
+        except OSError:
+            body = b''
+        with self._lock:
+            socket.post_active = False
+        if body is None:
+            self.logger.warning('%s: payload larger than max_http_buffer_size',
+                                socket.sid)
+            self._close(socket, self.reason.TRANSPORT_ERROR)
+            return self.core.too_large_response(cors)
+        with self._lock:
+            events, error = self.core.post(socket, body, monotonic())
+        self._dispatch(socket, events)
+        if error is not None:
+            self.logger.warning('%s: bad payload (%s)', socket.sid, error)
+            return error_response(ErrorCode.BAD_REQUEST, cors)
+        return self.core.ok_response(cors)
+
+    # -- websocket -------------------------------------------------------
+    def _upgrade(self, route: Any, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        socket: Socket = route.session
+        self.logger.debug('%s: upgrade requested', socket.sid)
+        ws = self._accept_websocket(environ)
+        if ws is None:
+            return wsgi.respond(start_response, self._no_websocket(route))
+        with self._lock:
+            if not socket.can_upgrade():
+                ws.close()
+                return ws.finish_request()  # type: ignore[no-any-return]
+            socket.begin_upgrade(monotonic())
+            socket.upgrade_ws = ws
+            wake = self.core.schedule(socket)
+        if wake:
+            self._service_wake.set()
+        socket._websocket_handler(ws)
+        return ws.finish_request()  # type: ignore[no-any-return]
+
+    def _run_websocket(self, socket: Socket, ws: Any) -> None:
+        if socket.upgrade_ws is ws and not self._probe(socket, ws):
+            return
+        reason = self.reason.TRANSPORT_CLOSE
+        try:
+            self._flush_ws(socket, ws)
+            while not socket.closed:
+                frame = ws.wait()
+                if frame is None:
+                    break
+                with self._lock:
+                    event = socket.receive_frame(frame, monotonic())
+                if event is not None:
+                    if type(event) is MessageReceived:
+                        self._on_message(socket, event.data)
+                    else:
+                        with self._lock:
+                            self.core.forget(socket, monotonic())
+                        self._dispatch(socket, [event])
+        except ContentTooLongError:
+            self.logger.warning('%s: websocket message larger than '
+                                'max_http_buffer_size', socket.sid)
+            reason = self.reason.TRANSPORT_ERROR
+        except OSError:
+            reason = self.reason.TRANSPORT_ERROR
+        self._close(socket, reason)
+        ws.close()
+
+    def _probe(self, socket: Socket, ws: Any) -> bool:
+        """Run the upgrade probe; True once the session moved to ``ws``."""
+        while True:
+            try:
+                frame = ws.wait()
+            except (OSError, ContentTooLongError):
+                frame = None
+            if frame is None:
+                with self._lock:
+                    socket.abort_upgrade()
+                    socket.upgrade_ws = None
+                return False
+            self.logger.debug('%s: probe frame %r', socket.sid, frame)
+            with self._lock:
+                reply, outcome = socket.probe_frame(frame, monotonic())
+            if reply is not None:
+                ws.send(reply)
+                socket.wake_poll()
+            if outcome is None:
+                continue
+            if type(outcome) is UpgradeCompleted:
+                with self._lock:
+                    socket.ws = ws
+                    socket.upgrade_ws = None
+                socket.wake_poll()
+                self.logger.info('%s: upgraded to websocket', socket.sid)
+                return True
+            with self._lock:
+                socket.upgrade_ws = None
+            ws.close()
+            return False
+
+    # -- timers ----------------------------------------------------------
+    def _start_service(self) -> None:
+        if self._service_task is None:
+            with self._lock:
+                if self._service_task is not None:
+                    return
+                self._service_task = True
+            self._service_task = self._async.spawn(self._service)
+        else:
+            self._service_wake.set()
+
+    def _service(self) -> None:
+        """The one timer loop: sleeps until the earliest session deadline."""
+        wake = self._service_wake
+        while not self._stopping:
+            wake.clear()
+            with self._lock:
+                due = self.core.expire(monotonic())
+                deadline = self.core.next_deadline()
+            for socket, outcomes in due:
+                for outcome in outcomes:
+                    if outcome is UPGRADE_EXPIRED:
+                        if socket.upgrade_ws is not None:
+                            socket.upgrade_ws.close()
+                    elif type(outcome) is Disconnected:
+                        self._closed(socket, outcome)
+                    elif outcome is Push.WRITE:
+                        # A write may block on a slow client: not here.
+                        self._pool.submit(socket._send_ping)
+                    elif outcome is Push.BUFFERED:
+                        socket._send_ping()
+            timeout = None if deadline is None else \
+                max(0.0, deadline - monotonic())
+            wake.wait(timeout)
+
+
+__all__ = ['Server', 'POLLING', 'WEBSOCKET']

@@ -1,0 +1,71 @@
+"""The echo application every server test drives (see tests/js/client.js).
+
+Any message is echoed back with the same type; ``__burst__:N`` makes the
+server send N numbered messages, ``__close__`` disconnects the client and
+``__sid__`` returns the session id.  Disconnect reasons are recorded so a
+test can ask for them with ``__reasons__`` from another connection.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import engineio
+
+# Options come from the environment so one module serves every test.
+OPTIONS: dict[str, Any] = json.loads(os.environ.get('EIO_OPTIONS', '{}'))
+
+
+def emit(event: dict[str, Any]) -> None:
+    # One write per line: the server's own log shares the stream.
+    sys.stdout.write(json.dumps(event) + '\n')
+    sys.stdout.flush()
+
+
+def install(eio: Any, is_async: bool = False) -> None:
+    reasons: list[str] = []
+
+    def reply_for(sid: str, data: Any) -> list[Any]:
+        if isinstance(data, str):
+            if data.startswith('__burst__:'):
+                return [f's:{i}' for i in range(int(data.split(':')[1]))]
+            if data == '__sid__':
+                return [f'sid:{sid}']
+            if data == '__reasons__':
+                return ['reasons:' + json.dumps(reasons)]
+        return [data]
+
+    if is_async:
+        @eio.on('message')
+        async def amessage(sid: str, data: Any) -> None:
+            if data == '__close__':
+                await eio.disconnect(sid)
+                return
+            for item in reply_for(sid, data):
+                await eio.send(sid, item)
+    else:
+        @eio.on('message')
+        def message(sid: str, data: Any) -> None:
+            if data == '__close__':
+                eio.disconnect(sid)
+                return
+            for item in reply_for(sid, data):
+                eio.send(sid, item)
+
+    @eio.on('disconnect')
+    def disconnect(sid: str, reason: str) -> None:
+        reasons.append(reason)
+        emit({'event': 'disconnect', 'sid': sid, 'reason': reason})
+
+    @eio.on('connect')
+    def connect(sid: str, environ: Any) -> Any:
+        emit({'event': 'connect', 'sid': sid})
+        return None
+
+
+def make_wsgi_app() -> Any:
+    eio = engineio.Server(**OPTIONS)
+    install(eio)
+    return engineio.WSGIApp(eio)

@@ -1,0 +1,145 @@
+"""Helpers for tests that run real servers and real peers on 127.0.0.1.
+
+Every process started here is stopped by its own PID when the test ends,
+and every wait is bounded in time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / 'tests'
+JS_DIR = TESTS / 'js'
+SERVERS = TESTS / 'servers'
+NODE = os.environ.get('NODE', 'node')
+
+
+class Proc:
+    """A child process whose output lines are collected in the background."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> None:
+        full_env = dict(os.environ)
+        full_env['PYTHONUNBUFFERED'] = '1'
+        full_env['PYTHONPATH'] = os.pathsep.join(
+            [str(SERVERS), str(ROOT / 'src'), full_env.get('PYTHONPATH', '')])
+        if env:
+            full_env.update(env)
+        self.args = args
+        self.proc = subprocess.Popen(
+            args, cwd=str(cwd or SERVERS), env=full_env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            line = line.rstrip('\n')
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
+        """Wait for an output line matching ``pattern`` (regex)."""
+        rx = re.compile(pattern)
+        for line in list(self.lines):
+            m = rx.search(line)
+            if m:
+                return m
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                line = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            m = rx.search(line)
+            if m:
+                return m
+        raise AssertionError(
+            f'{pattern!r} not seen in output of {self.args}:\n'
+            + '\n'.join(self.lines[-50:]))
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The JSON event lines the process printed so far."""
+        out = []
+        for line in list(self.lines):
+            if line.startswith('{'):
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                if kind is None or item.get('event') == kind:
+                    out.append(item)
+        return out
+
+    def stop(self) -> None:
+        """Stop the process (and its process group) by PID."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=5)
+        if self.proc.stdin:
+            self.proc.stdin.close()
+
+
+def start_server(script: str | list[str], options: dict[str, Any] | None = None,
+                 env: dict[str, str] | None = None, python: str | None = None,
+                 timeout: float = 30.0) -> tuple[Proc, int]:
+    """Start a server that prints ``READY <port>``; returns it and the port."""
+    args = script if isinstance(script, list) else \
+        [python or sys.executable, str(SERVERS / script)]
+    full_env = {'EIO_OPTIONS': json.dumps(options or {})}
+    full_env.update(env or {})
+    proc = Proc(args, env=full_env)
+    try:
+        port = int(proc.wait_for(r'READY (\d+)', timeout).group(1))
+    except BaseException:
+        proc.stop()
+        raise
+    return proc, port
+
+
+def node_client(url: str, scenario: str, transports: str | None = None,
+                timeout_ms: int = 20000, extra: list[str] | None = None
+                ) -> dict[str, Any]:
+    """Run one scenario of tests/js/client.js and return its JSON result."""
+    args = [NODE, str(JS_DIR / 'client.js'), '--url', url,
+            '--scenario', scenario, '--timeout-ms', str(timeout_ms)]
+    if transports:
+        args += ['--transports', transports]
+    args += extra or []
+    out = subprocess.run(args, capture_output=True, text=True,
+                         timeout=timeout_ms / 1000 + 15, cwd=str(JS_DIR))
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith('{')]
+    assert lines, f'no result from client.js: {out.stdout}\n{out.stderr}'
+    result: dict[str, Any] = json.loads(lines[-1])
+    result['_stderr'] = out.stderr[-2000:]
+    return result
