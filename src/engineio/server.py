@@ -10,7 +10,8 @@ import contextlib
 import functools
 import time
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from . import _runtime, packet
 from .adapters import wsgi
@@ -19,8 +20,7 @@ from .exceptions import ContentTooLongError
 from .sansio.events import Disconnected, MessageReceived, UpgradeCompleted
 from .sansio.models import Response
 from .sansio.server import Action, ErrorCode, error_response
-from .sansio.session import (NOOP_FRAME, POLLING, UPGRADE_EXPIRED, WEBSOCKET,
-                             Push)
+from .sansio.session import NOOP_FRAME, POLLING, UPGRADE_EXPIRED, WEBSOCKET, Push
 from .socket import Socket
 
 monotonic = time.monotonic
@@ -673,4 +673,4 @@ class Server(BaseServer):
             wake.wait(timeout)
 
 
-__all__ = ['Server', 'POLLING', 'WEBSOCKET']
+__all__ = ['POLLING', 'WEBSOCKET', 'Server']

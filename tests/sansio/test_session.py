@@ -5,12 +5,15 @@ import json
 
 import pytest
 
-from engineio.sansio.events import (Disconnected, MessageReceived, Reason,
-                                    UpgradeCompleted)
+from engineio.sansio.events import (
+    Disconnected,
+    MessageReceived,
+    Reason,
+    UpgradeCompleted,
+)
 from engineio.sansio.models import Request
 from engineio.sansio.server import Action, ServerConfig, ServerCore
-from engineio.sansio.session import (POLLING, UPGRADE_EXPIRED, WEBSOCKET,
-                                     Push, Upgrade)
+from engineio.sansio.session import POLLING, UPGRADE_EXPIRED, WEBSOCKET, Push, Upgrade
 
 
 def make_core(**options) -> ServerCore:

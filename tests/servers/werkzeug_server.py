@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from werkzeug.serving import make_server
-
 from echo_app import make_wsgi_app
+from werkzeug.serving import make_server
 
 server = make_server('127.0.0.1', int(sys.argv[1]) if len(sys.argv) > 1 else 0,
                      make_wsgi_app(), threaded=True)

@@ -3,7 +3,8 @@ static files, another application, or 404.  Pure functions."""
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 CONTENT_TYPES = {
     '.html': 'text/html',
@@ -79,9 +80,9 @@ def find_static_file(path: str, static_files: Mapping[str, Any] | None
     for key in static_files:
         if not key or not path.startswith(key):
             continue
-        if key.endswith('/') or path == key or path[len(key)] == '/':
-            if best is None or len(key) > len(best):
-                best = key
+        at_boundary = key.endswith('/') or path == key or path[len(key)] == '/'
+        if at_boundary and (best is None or len(key) > len(best)):
+            best = key
     if best is None:
         return None
     base, ctype = _rule(static_files[best])

@@ -3,12 +3,17 @@ translation of a WSGI environ into the core's request model."""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import unquote_plus
 
 from ..sansio.models import Request, Response, status_line
-from .routing import (find_static_file, is_engineio_path,
-                      normalize_engineio_path, read_static_file)
+from .routing import (
+    find_static_file,
+    is_engineio_path,
+    normalize_engineio_path,
+    read_static_file,
+)
 
 StartResponse = Callable[..., Any]
 
@@ -142,13 +147,12 @@ class WSGIApp:
             return self.engineio_app.handle_request(  # type: ignore[no-any-return]
                 environ, start_response)
         static = find_static_file(path, self.static_files)
-        if static is not None:
-            body = read_static_file(static)
-            if body is not None:
-                start_response('200 OK', [('Content-Type', static.content_type),
-                                          ('Content-Length', str(len(body)))])
-                return [body]
-            return self.not_found(start_response)
+        # A rule whose file does not exist falls through to the other app.
+        body = read_static_file(static) if static is not None else None
+        if body is not None:
+            start_response('200 OK', [('Content-Type', static.content_type),  # type: ignore[union-attr]
+                                      ('Content-Length', str(len(body)))])
+            return [body]
         if self.wsgi_app is not None:
             return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
         return self.not_found(start_response)

@@ -11,7 +11,8 @@ import gzip
 import heapq
 import itertools
 import zlib
-from typing import Any, Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from .. import packet as pk
 from ..exceptions import ProtocolError
@@ -26,6 +27,8 @@ VALID_TRANSPORTS = (POLLING, WEBSOCKET)
 COMPRESSION_METHODS = ('gzip', 'deflate')
 
 TEXT_CONTENT_TYPE = ('Content-Type', 'text/plain; charset=UTF-8')
+# Polling responses are live data: no proxy or browser may cache them.
+NO_STORE = ('Cache-Control', 'no-store')
 JSON_CONTENT_TYPE = ('Content-Type', 'application/json')
 
 
@@ -139,7 +142,7 @@ class ServerConfig:
 
 def error_response(code: ErrorCode, headers: Headers = (),  # type: ignore[assignment]
                    status: int = 400) -> Response:
-    body = ('{"code":%d,"message":"%s"}' % (code, ERROR_MESSAGES[code])).encode()
+    body = f'{{"code":{int(code)},"message":"{ERROR_MESSAGES[code]}"}}'.encode()
     return Response(status, [JSON_CONTENT_TYPE, *headers], body)
 
 
@@ -371,7 +374,7 @@ class ServerCore:
                          cors: Headers) -> Response:
         """A 200 response carrying ``frames`` as one polling payload."""
         body = encode_frames(frames).encode('utf-8')
-        headers = [TEXT_CONTENT_TYPE, *cors]
+        headers = [TEXT_CONTENT_TYPE, NO_STORE, *cors]
         return Response(200, headers, self._compress(body, req, headers))
 
     def _compress(self, body: bytes, req: Request, headers: Headers) -> bytes:
@@ -393,7 +396,8 @@ class ServerCore:
     @staticmethod
     def ok_response(cors: Headers) -> Response:
         """The answer to a successful POST."""
-        return Response(200, [('Content-Type', 'text/html'), *cors], b'ok')
+        return Response(200, [('Content-Type', 'text/html'), NO_STORE, *cors],
+                        b'ok')
 
     def too_large_response(self, cors: Headers) -> Response:
         return Response(413, [TEXT_CONTENT_TYPE, *cors], b'Payload Too Large')
@@ -402,7 +406,7 @@ class ServerCore:
     def cors_headers(self, req: Request) -> Headers | None:
         """The CORS headers for a request, or None if its origin is refused."""
         allowed = self.config.cors_allowed_origins
-        if allowed == []:  # noqa: PLC1901 - [] means "CORS handling off"
+        if allowed == []:
             return []
         origin = req.origin
         if origin is None:

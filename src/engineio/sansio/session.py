@@ -56,8 +56,13 @@ class Push(enum.IntEnum):
 class Heartbeat:
     """Heartbeat timing shared by all sessions of a server, in seconds."""
 
-    __slots__ = ('interval', 'timeout', 'upgrade_timeout', 'linger',
-                 'enforce')
+    __slots__ = (
+        'enforce',
+        'interval',
+        'linger',
+        'timeout',
+        'upgrade_timeout',
+    )
 
     def __init__(self, interval: float, timeout: float,
                  upgrade_timeout: float = 10.0, linger: float | None = None,
@@ -76,11 +81,23 @@ class Heartbeat:
 class Session:
     """One client's protocol state.  Not thread-safe: drivers serialize."""
 
-    __slots__ = ('sid', 'transport', 'state', 'upgrade', 'reason',
-                 'deadline', 'heartbeat', 'poll_active', 'post_active',
-                 'direct', 'timer_at', '_buffer', '_awaiting_pong',
-                 '_upgrade_deadline',
-                 '__weakref__')
+    __slots__ = (
+        '__weakref__',
+        '_awaiting_pong',
+        '_buffer',
+        '_upgrade_deadline',
+        'deadline',
+        'direct',
+        'heartbeat',
+        'poll_active',
+        'post_active',
+        'reason',
+        'sid',
+        'state',
+        'timer_at',
+        'transport',
+        'upgrade',
+    )
 
     def __init__(self, sid: str, transport: str, heartbeat: Heartbeat,
                  now: float) -> None:
