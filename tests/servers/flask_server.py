@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import socket
 
-from echo_app import OPTIONS, install
 from flask import Flask
 
 import engineio
+
+from echo_app import OPTIONS, install
 
 eio = engineio.Server(**OPTIONS)
 install(eio)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from echo_app import make_wsgi_app
 from werkzeug.serving import make_server
+
+from echo_app import make_wsgi_app
 
 server = make_server('127.0.0.1', int(sys.argv[1]) if len(sys.argv) > 1 else 0,
                      make_wsgi_app(), threaded=True)
