@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import packet
 from .sansio.events import Reason
@@ -66,6 +67,7 @@ class BaseServer:
                  async_handlers: bool = True,
                  monitor_clients: bool | None = None,
                  transports: list[str] | None = None,
+                 max_outgoing_buffer_size: int | None = 16_000_000,
                  **kwargs: Any) -> None:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
@@ -85,7 +87,9 @@ class BaseServer:
             compression_threshold=compression_threshold, cookie=cookie,
             cors_allowed_origins=cors_allowed_origins,
             cors_credentials=cors_credentials, transports=transports,
-            enforce_timeouts=self.monitor_clients)
+            enforce_timeouts=self.monitor_clients,
+            max_outgoing_buffer_size=max_outgoing_buffer_size)
+        self.max_outgoing_buffer_size = max_outgoing_buffer_size
         self.transports = list(self.config.transports)
         self.core = ServerCore(self.config)
         #: Open sessions by sid (the per-session socket objects).

@@ -101,6 +101,13 @@ class Server(BaseServer):
     :param transports: The list of allowed transports. Valid transports
                        are ``'polling'`` and ``'websocket'``. Defaults to
                        ``['polling', 'websocket']``.
+    :param max_outgoing_buffer_size: The most bytes (characters for text)
+                                     of messages held for a long-polling
+                                     client that does not collect them. A
+                                     client over the limit is disconnected
+                                     with reason ``'transport error'``. The
+                                     default is 16,000,000; ``None`` removes
+                                     the limit.
     :param kwargs: Reserved for future extensions, any additional parameters
                    given as keyword arguments will be silently ignored.
     """
@@ -333,6 +340,11 @@ class Server(BaseServer):
             socket.wake_poll()
         elif result is Push.WRITE:
             self._ws_write(socket, frame)
+        elif result is Push.OVERFLOW:
+            self.logger.warning('%s: client does not collect its messages '
+                                '(max_outgoing_buffer_size reached); '
+                                'disconnecting', sid)
+            self._close(socket, self.reason.TRANSPORT_ERROR)
 
     def _ws_write(self, socket: Socket, frame: packet.Frame) -> None:
         ws = socket.ws

@@ -240,3 +240,14 @@ def test_closed_session_drops_output():
     session, _ = handshake(core)
     core.close(session, Reason.CLIENT_DISCONNECT, 1.0)
     assert session.push('4x') is Push.DROPPED
+
+
+def test_outgoing_buffer_limit():
+    core = make_core(max_outgoing_buffer_size=10)
+    session, _ = handshake(core)
+    assert session.push('4' + 'x' * 8) is Push.BUFFERED
+    assert session.push('4yy') is Push.OVERFLOW
+    # Heartbeat frames are never refused; collecting the output resets it.
+    assert core.expire(25.0) == [(session, [Push.BUFFERED])]
+    assert session.take() == ['4' + 'x' * 8, '2']
+    assert session.push('4yy') is Push.BUFFERED

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from support import start_server
-
 from .runner import run
 from .table import OPTIONS, SCENARIOS
+from support import start_server
 
 
 @pytest.fixture(scope='module')

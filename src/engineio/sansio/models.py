@@ -1,8 +1,9 @@
 """Plain request and response models exchanged between adapters and the core."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 Headers = list[tuple[str, str]]
 

@@ -103,7 +103,8 @@ class ServerConfig:
                  cors_credentials: bool = True,
                  transports: Iterable[str] | None = None,
                  upgrade_timeout: float = 10.0,
-                 enforce_timeouts: bool = True) -> None:
+                 enforce_timeouts: bool = True,
+                 max_outgoing_buffer_size: int | None = None) -> None:
         if isinstance(ping_interval, (tuple, list)):
             interval, grace = float(ping_interval[0]), float(ping_interval[1])
         else:
@@ -113,7 +114,8 @@ class ServerConfig:
         self.ping_timeout = float(ping_timeout)
         self.heartbeat = Heartbeat(interval, self.ping_timeout + grace,
                                    upgrade_timeout=upgrade_timeout,
-                                   enforce=enforce_timeouts)
+                                   enforce=enforce_timeouts,
+                                   buffer_limit=max_outgoing_buffer_size)
         self.max_http_buffer_size = int(max_http_buffer_size)
         self.allow_upgrades = allow_upgrades
         self.http_compression = http_compression

@@ -51,12 +51,16 @@ class Push(enum.IntEnum):
     BUFFERED = 1
     #: The driver must write the frame to the WebSocket itself, now.
     WRITE = 2
+    #: The client does not collect its output and the buffer limit is
+    #: reached: the frame was not queued; the driver closes the session.
+    OVERFLOW = 3
 
 
 class Heartbeat:
-    """Heartbeat timing shared by all sessions of a server, in seconds."""
+    """Timing and limits shared by all sessions of a server (seconds, bytes)."""
 
     __slots__ = (
+        'buffer_limit',
         'enforce',
         'interval',
         'linger',
@@ -66,7 +70,7 @@ class Heartbeat:
 
     def __init__(self, interval: float, timeout: float,
                  upgrade_timeout: float = 10.0, linger: float | None = None,
-                 enforce: bool = True):
+                 enforce: bool = True, buffer_limit: int | None = None):
         self.interval = interval
         #: Close sessions whose pong is overdue (``monitor_clients``).
         self.enforce = enforce
@@ -76,6 +80,9 @@ class Heartbeat:
         #: How long a session closed by the server waits for the client's
         #: next poll, to hand it the close packet.
         self.linger = timeout if linger is None else linger
+        #: Most characters/bytes a session may hold for a client that does
+        #: not collect them (None: no limit).
+        self.buffer_limit = buffer_limit
 
 
 class Session:
@@ -85,6 +92,7 @@ class Session:
         '__weakref__',
         '_awaiting_pong',
         '_buffer',
+        '_buffered',
         '_upgrade_deadline',
         'deadline',
         'direct',
@@ -119,6 +127,7 @@ class Session:
         #: The time of this session's entry in the server's timer heap.
         self.timer_at = 0.0
         self._buffer: list[Frame] = []
+        self._buffered = 0
         self._awaiting_pong = False
         self._upgrade_deadline = 0.0
 
@@ -145,6 +154,12 @@ class Session:
             return Push.DROPPED
         if self.direct:
             return Push.WRITE
+        limit = self.heartbeat.buffer_limit
+        if limit is not None:
+            size = self._buffered + len(frame)
+            if size > limit:
+                return Push.OVERFLOW
+            self._buffered = size
         self._buffer.append(frame)
         return Push.BUFFERED
 
@@ -153,6 +168,7 @@ class Session:
         out = self._buffer
         if out:
             self._buffer = []
+            self._buffered = 0
         return out
 
     def take_poll(self) -> list[Frame]:
@@ -268,7 +284,12 @@ class Session:
                 return out
             self._awaiting_pong = True
             self.deadline = now + self.heartbeat.timeout
-            out.append(self.push(PING_FRAME))
+            if self.direct:
+                out.append(Push.WRITE)
+            else:
+                # Control frames never count against the buffer limit.
+                self._buffer.append(PING_FRAME)
+                out.append(Push.BUFFERED)
         return out
 
     # -- upgrade ---------------------------------------------------------
@@ -321,9 +342,12 @@ class Session:
             return None
         if reason == Reason.SERVER_DISCONNECT:
             self._buffer.append(CLOSE_FRAME)
-        elif self.transport == POLLING and self.poll_active:
-            # Release a pending poll: the client sees the session is gone.
-            self._buffer.append(CLOSE_FRAME)
+        else:
+            # Nobody will collect output of a session the client left or
+            # lost; a pending poll is released with the close packet.
+            self._buffer = [CLOSE_FRAME] \
+                if self.transport == POLLING and self.poll_active else []
+            self._buffered = 0
         self.state = State.CLOSED
         self.reason = reason
         self.direct = False
