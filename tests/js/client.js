@@ -723,6 +723,56 @@ scenarios.many = async () => {
   return true;
 };
 
+// upgrade-load: --sockets K clients (default 100), each sending "u:<k>:<i>"
+// every few ms across its upgrade and asking the server for a burst of 100
+// messages while upgrading; every echo and every burst message must arrive
+// exactly once and in order on every socket, and every socket must upgrade.
+scenarios['upgrade-load'] = async () => {
+  const K = args.sockets ? Number(args.sockets) : 100;
+  const N = 100;
+  const peers = [];
+  for (let k = 0; k < K; k++) peers.push(new Peer(buildOptions(), 'p' + k));
+  result.sockets = K;
+  const runOne = async (p, k) => {
+    await p.open();
+    const prefix = 'u:' + k + ':';
+    const echo = new StreamCheck('echo ' + k, N);
+    const burst = new StreamCheck('burst ' + k, N);
+    let resolveDone;
+    const done = new Promise((r) => { resolveDone = r; });
+    p.onMessage = (m) => {
+      let i;
+      if (m.type === 'text' && (i = parseIndexed(m.data, prefix)) !== null) echo.push(i);
+      else if (m.type === 'text' && (i = parseIndexed(m.data, 's:')) !== null) burst.push(i);
+      else echo.error = echo.error || ('unexpected ' + String(m.data).slice(0, 40));
+      if (echo.done() && burst.done()) resolveDone();
+    };
+    let sent = 0;
+    const iv = setInterval(() => {
+      if (p.closed || sent >= N) { clearInterval(iv); return; }
+      if (sent === 5) p.send('__burst__:' + N);
+      p.send(prefix + sent);
+      sent++;
+    }, 3);
+    const closed = p.waitClose().then(() => { throw new Error('socket ' + k + ' closed: ' + p.closeReason); });
+    await Promise.race([done, closed]);
+    clearInterval(iv);
+    const upgraded = await Promise.race([p.waitUpgrade(5000), closed]);
+    if (echo.error || burst.error) throw new Error(echo.error || burst.error);
+    if (!upgraded) throw new Error('socket ' + k + ' did not upgrade');
+    return true;
+  };
+  const outcomes = await Promise.allSettled(peers.map((p, k) => runOne(p, k)));
+  result.completed = outcomes.filter((o) => o.status === 'fulfilled').length;
+  result.upgradedCount = peers.filter((p) => p.upgraded).length;
+  result.received = peers.reduce((a, p) => a + p.receivedCount, 0);
+  for (const p of peers) p.sock.close();
+  await Promise.all(peers.map((p) => p.waitClose()));
+  const failed = outcomes.filter((o) => o.status === 'rejected').map((o) => o.reason.message);
+  if (failed.length) throw new Error(failed.length + ' sockets failed: ' + failed.slice(0, 3).join(' | '));
+  return true;
+};
+
 // ---------------------------------------------------------------------------
 // main
 // ---------------------------------------------------------------------------

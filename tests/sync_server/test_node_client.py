@@ -91,3 +91,12 @@ def test_silent_client_is_dropped_for_ping_timeout(node_peers, transports):
         assert time.monotonic() - started < 6
     finally:
         proc.stop()
+
+
+def test_upgrade_under_load(server):
+    # 100 clients send and receive continuously while they upgrade.
+    result = node_client(server[1], 'upgrade-load', 'polling,websocket',
+                         timeout_ms=40000, extra=['--sockets', '100'])
+    assert result['ok'], result
+    assert result['completed'] == 100 and result['upgradedCount'] == 100
+    assert result['received'] == 100 * 200
