@@ -7,6 +7,7 @@ test can ask for them with ``__reasons__`` from another connection.
 """
 from __future__ import annotations
 
+import collections
 import json
 import os
 import sys
@@ -24,8 +25,24 @@ def emit(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def stats(eio: Any) -> dict[str, Any]:
+    """What a soak test checks for leaks: sessions, threads/tasks, RSS."""
+    import threading
+    with open('/proc/self/statm') as f:
+        rss_pages = int(f.read().split()[1])
+    out = {'sessions': len(eio.sockets), 'threads': threading.active_count(),
+           'rss': rss_pages * os.sysconf('SC_PAGE_SIZE')}
+    try:
+        import asyncio
+        out['tasks'] = len(asyncio.all_tasks())
+    except RuntimeError:
+        pass
+    return out
+
+
 def install(eio: Any, is_async: bool = False) -> None:
-    reasons: list[str] = []
+    # Bounded: long soak runs must not see the test app itself grow.
+    reasons: collections.deque[str] = collections.deque(maxlen=1000)
 
     def reply_for(sid: str, data: Any) -> list[Any]:
         if isinstance(data, str):
@@ -34,7 +51,9 @@ def install(eio: Any, is_async: bool = False) -> None:
             if data == '__sid__':
                 return [f'sid:{sid}']
             if data == '__reasons__':
-                return ['reasons:' + json.dumps(reasons)]
+                return ['reasons:' + json.dumps(list(reasons))]
+            if data == '__stats__':
+                return ['stats:' + json.dumps(stats(eio))]
         return [data]
 
     if is_async:

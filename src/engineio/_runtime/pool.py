@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class WorkerPool:
-    def __init__(self, idle_timeout: float = 10.0,
+    def __init__(self, idle_timeout: float = 5.0,
                  name: str = 'engineio-worker') -> None:
         self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]]] \
             = queue.SimpleQueue()
