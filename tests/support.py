@@ -143,3 +143,27 @@ def node_client(url: str, scenario: str, transports: str | None = None,
     result: dict[str, Any] = json.loads(lines[-1])
     result['_stderr'] = out.stderr[-2000:]
     return result
+
+
+def poll_url(base: str, sid: str | None = None) -> str:
+    """The long-polling URL of a server, for a session or a handshake."""
+    url = f'{base}/engine.io/?EIO=4&transport=polling'
+    return url + (f'&sid={sid}' if sid else '')
+
+
+def handshake(base: str, **kw: Any) -> tuple[str, Any]:
+    """A polling handshake with ``requests``: ``(sid, response)``."""
+    import requests
+    r = requests.get(poll_url(base), timeout=5, **kw)
+    assert r.status_code == 200, r.content
+    return json.loads(r.content[1:].split(b'\x1e')[0])['sid'], r
+
+
+def ws_connect(base: str, sid: str | None = None) -> Any:
+    """A raw WebSocket (websocket-client) to the Engine.IO endpoint."""
+    import websocket
+    url = base.replace('http', 'ws', 1) + \
+        '/engine.io/?EIO=4&transport=websocket'
+    if sid:
+        url += f'&sid={sid}'
+    return websocket.create_connection(url, timeout=5)

@@ -10,6 +10,7 @@ from typing import Any
 
 from . import packet
 from .sansio.events import Reason
+from .sansio.models import Request, status_line
 from .sansio.server import COMPRESSION_METHODS, ServerConfig, ServerCore
 
 default_logger = logging.getLogger('engineio.server')
@@ -49,7 +50,7 @@ class BaseServer:
     """Options, handlers and bookkeeping common to both servers."""
 
     compression_methods = list(COMPRESSION_METHODS)
-    event_names = ['connect', 'disconnect', 'message']
+    event_names = ['connect', 'disconnect', 'message', 'connection_error']
     valid_transports = ['polling', 'websocket']
     reason = Reason
 
@@ -68,6 +69,8 @@ class BaseServer:
                  monitor_clients: bool | None = None,
                  transports: list[str] | None = None,
                  max_outgoing_buffer_size: int | None = 16_000_000,
+                 allow_request: Callable[..., Any] | None = None,
+                 initial_packet: Any = None,
                  **kwargs: Any) -> None:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
@@ -88,8 +91,11 @@ class BaseServer:
             cors_allowed_origins=cors_allowed_origins,
             cors_credentials=cors_credentials, transports=transports,
             enforce_timeouts=self.monitor_clients,
-            max_outgoing_buffer_size=max_outgoing_buffer_size)
+            max_outgoing_buffer_size=max_outgoing_buffer_size,
+            initial_packet=initial_packet)
         self.max_outgoing_buffer_size = max_outgoing_buffer_size
+        self.allow_request = allow_request
+        self.initial_packet = initial_packet
         self.transports = list(self.config.transports)
         self.core = ServerCore(self.config)
         #: Open sessions by sid (the per-session socket objects).
@@ -174,13 +180,35 @@ class BaseServer:
     def _disconnect_args(self, sid: str, reason: str) -> tuple[Any, ...]:
         return (sid, reason) if self._disconnect_takes_reason else (sid,)
 
-    def _log_refusal(self, error: str | None, environ: Any = None) -> None:
-        if error:
-            self.logger.warning('Request refused: %s', error)
+    def _log_refusal(self, refusal: Any, method: str = '') -> None:
+        """Log a refused request once, with the reason for the operator."""
+        self.logger.warning('%s request refused (%d %s): %s', method,
+                            int(refusal.code), refusal.message, refusal.detail)
 
     @staticmethod
     def _get_compressed_sizes() -> None:  # pragma: no cover - compat shim
         return None
+
+    def _ok(self, packets: Any = None, headers: Any = None,
+            jsonp_index: Any = None) -> dict[str, Any]:
+        """A 200 polling response as ``{'status', 'headers', 'response'}``.
+
+        The drivers answer through the core and do not need this; it exists
+        because python-socketio's admin instrumentation (``instrument()``)
+        saves and replaces ``eio._ok`` when it starts, and would fail with
+        AttributeError without it.  ``packets`` may hold
+        :class:`~engineio.packet.Packet` objects or encoded frames; without
+        packets the answer is the one a POST gets.
+        """
+        if packets is None:
+            response = self.core.ok_response(list(headers or []))
+        else:
+            frames = [p.encode() if isinstance(p, packet.Packet) else p
+                      for p in packets]
+            response = self.core.payload_response(
+                frames, Request('GET', {}), list(headers or []))
+        return {'status': status_line(response.status),
+                'headers': response.headers, 'response': response.body}
 
 
 def user_session(socket: Any) -> dict[str, Any]:

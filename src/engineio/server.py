@@ -108,8 +108,21 @@ class Server(BaseServer):
                                      with reason ``'transport error'``. The
                                      default is 16,000,000; ``None`` removes
                                      the limit.
+    :param allow_request: A function called with the WSGI environ of each
+                          handshake before a session exists. Returning
+                          ``True`` or ``None`` accepts it; ``False`` refuses
+                          it with a 403 response, and a string refuses it
+                          with that string as the reason. Off by default.
+    :param initial_packet: A message (``str``, ``bytes``, ``dict`` or
+                           ``list``) sent to every client right after the
+                           open packet. Off by default.
     :param kwargs: Reserved for future extensions, any additional parameters
                    given as keyword arguments will be silently ignored.
+
+    Besides ``connect``, ``message`` and ``disconnect``, a
+    ``connection_error`` handler receives every refused request as
+    ``(error, environ)``, where ``error`` has the official ``code``, its
+    ``message`` and a ``detail`` that says what was wrong.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -254,9 +267,8 @@ class Server(BaseServer):
         elif action is Action.UPGRADE:
             return self._upgrade(route, environ, start_response)
         else:
-            if route.error:
-                self.logger.warning('%s %s refused: %s', req.method,
-                                    environ.get('PATH_INFO', ''), route.error)
+            if route.refusal is not None:
+                self._refused(route.refusal, req.method, environ)
             response = route.response  # type: ignore[assignment]
         return wsgi.respond(start_response, response)
 
@@ -379,6 +391,13 @@ class Server(BaseServer):
                                   event)
             return False if event == 'connect' else None
 
+    def _run_allow_request(self, environ: dict[str, Any]) -> Any:
+        try:
+            return self.allow_request(environ)  # type: ignore[misc]
+        except Exception:
+            self.logger.exception('allow_request hook error')
+            return False
+
     def _dispatch(self, socket: Socket, events: list[Any]) -> None:
         for event in events:
             if type(event) is MessageReceived:
@@ -461,8 +480,19 @@ class Server(BaseServer):
             ws.close()
 
     # -- handshake -------------------------------------------------------
+    def _refused(self, refusal: Any, method: str, environ: Any) -> None:
+        self._log_refusal(refusal, method)
+        if 'connection_error' in self.handlers:
+            self._trigger_event('connection_error', refusal, environ)
+
     def _handshake(self, route: Any, environ: dict[str, Any],
                    start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.allow_request is not None:
+            verdict = self._run_allow_request(environ)
+            if verdict is not True and verdict is not None:
+                response, refusal = self.core.forbid(verdict, route.headers)
+                self._refused(refusal, 'GET', environ)
+                return wsgi.respond(start_response, response)
         sid = self.generate_id()
         now = monotonic()
         with self._lock:

@@ -13,23 +13,7 @@ import websocket
 import engineio
 from engineio.exceptions import EngineIOError
 
-
-def poll_url(base: str, sid: str | None = None) -> str:
-    url = f'{base}/engine.io/?EIO=4&transport=polling'
-    return url + (f'&sid={sid}' if sid else '')
-
-
-def handshake(base: str, **kw) -> tuple[str, requests.Response]:
-    r = requests.get(poll_url(base), timeout=5, **kw)
-    assert r.status_code == 200, r.content
-    return json.loads(r.content[1:].split(b'\x1e')[0])['sid'], r
-
-
-def ws_connect(base: str, sid: str | None = None) -> websocket.WebSocket:
-    url = base.replace('http', 'ws') + '/engine.io/?EIO=4&transport=websocket'
-    if sid:
-        url += f'&sid={sid}'
-    return websocket.create_connection(url, timeout=5)
+from support import handshake, poll_url, ws_connect
 
 
 def wait_until(predicate, timeout=5.0):

@@ -80,6 +80,9 @@ class Route(NamedTuple):
     closed: tuple[Session, Disconnected] | None = None
     #: Why the request was refused, for logging.
     error: str | None = None
+    #: The refusal itself, for the application's ``connection_error``
+    #: handler.
+    refusal: Refusal | None = None
 
 
 class Refusal(NamedTuple):
@@ -87,6 +90,11 @@ class Refusal(NamedTuple):
 
     code: ErrorCode
     detail: str
+
+    @property
+    def message(self) -> str:
+        """The message of the code, as the official server words it."""
+        return ERROR_MESSAGES[self.code]
 
 
 class ServerConfig:
@@ -104,7 +112,8 @@ class ServerConfig:
                  transports: Iterable[str] | None = None,
                  upgrade_timeout: float = 10.0,
                  enforce_timeouts: bool = True,
-                 max_outgoing_buffer_size: int | None = None) -> None:
+                 max_outgoing_buffer_size: int | None = None,
+                 initial_packet: Any = None) -> None:
         if isinstance(ping_interval, (tuple, list)):
             interval, grace = float(ping_interval[0]), float(ping_interval[1])
         else:
@@ -117,6 +126,9 @@ class ServerConfig:
                                    enforce=enforce_timeouts,
                                    buffer_limit=max_outgoing_buffer_size)
         self.max_http_buffer_size = int(max_http_buffer_size)
+        #: A message sent right after the open packet (already encoded).
+        self.initial_frame = None if initial_packet is None else \
+            pk.encode_data(pk.MESSAGE, initial_packet)
         self.allow_upgrades = allow_upgrades
         self.http_compression = http_compression
         self.compression_threshold = compression_threshold
@@ -236,7 +248,19 @@ class ServerCore:
     @staticmethod
     def _refuse(refusal: Refusal, cors: Headers) -> Route:
         return Route(Action.REPLY, response=error_response(refusal.code, cors),
-                     headers=cors, error=refusal.detail)
+                     headers=cors, error=refusal.detail, refusal=refusal)
+
+    @staticmethod
+    def forbid(reason: Any, cors: Headers) -> tuple[Response, Refusal]:
+        """Refuse a handshake the application's ``allow_request`` hook
+        turned down: 403 with the hook's reason as the message."""
+        message = reason if isinstance(reason, str) and reason \
+            else ERROR_MESSAGES[ErrorCode.FORBIDDEN]
+        body = pk.Packet.json.dumps(
+            {'code': int(ErrorCode.FORBIDDEN), 'message': message}).encode()
+        refusal = Refusal(ErrorCode.FORBIDDEN,
+                          f'refused by allow_request: {message}')
+        return Response(403, [JSON_CONTENT_TYPE, *cors], body), refusal
 
     def _closed(self, session: Session, event: Disconnected | None,
                 now: float) -> tuple[Session, Disconnected] | None:
@@ -272,7 +296,10 @@ class ServerCore:
         handler already sent)."""
         session.deadline = now + self.config.ping_interval
         self.schedule(session)
-        return [self.open_frame(session), *session.take()]
+        first = [self.open_frame(session)]
+        if self.config.initial_frame is not None:
+            first.append(self.config.initial_frame)
+        return [*first, *session.take()]
 
     def reject(self, session: Session, value: Any, cors: Headers) -> Response:
         """``connect`` rejected the session: drop it, answer 401."""
