@@ -4,6 +4,13 @@ A runtime bundles the primitives of one concurrency model (threads,
 eventlet or gevent green threads, uWSGI): spawning tasks, sleeping, events,
 queues, locks, a pool that runs message handlers, and WebSocket support for
 WSGI servers.  Web frameworks are a separate axis (see ``adapters``).
+
+Each mode ``M`` lives in the module ``M_runtime`` and provides ``name``,
+``Event``, ``Lock``, ``Queue``, ``QueueEmpty``, ``sleep``, ``spawn``,
+``make_pool`` and ``websocket(environ, max_message_size, write_timeout)``.
+Importing a runtime module raises :class:`ImportError` when the mode cannot
+be used here (a package is missing, or for ``gevent_uwsgi``, the process is
+not a uWSGI server running gevent), which is what automatic selection tests.
 """
 from __future__ import annotations
 
@@ -23,6 +30,4 @@ def load(mode: str) -> Any:
     if mode not in SYNC_MODES:
         raise ValueError(f'Invalid async_mode {mode!r}; valid modes: '
                          + ', '.join(SYNC_MODES))
-    return importlib.import_module(f'{__name__}.{mode}_runtime'
-                                   if mode != 'threading'
-                                   else f'{__name__}.threading_runtime')
+    return importlib.import_module(f'{__name__}.{mode}_runtime')

@@ -4,7 +4,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .pool import WorkerPool
 from .wsgi_websocket import RawSocketWebSocket, raw_socket

@@ -7,6 +7,8 @@ threads write (under a lock).  The same code serves real and green threads:
 under eventlet and gevent the socket is a green socket, so its blocking calls
 yield to the hub.
 """
+# eventlet (imported lazily below) ships no type information.
+# mypy: disable-error-code="import-untyped,import-not-found"
 from __future__ import annotations
 
 import socket as _socket
@@ -14,8 +16,15 @@ from collections import deque
 from typing import Any
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection,
-                            Ping, RejectConnection, Request, TextMessage)
+from wsproto.events import (
+    AcceptConnection,
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    RejectConnection,
+    Request,
+    TextMessage,
+)
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from ..exceptions import ContentTooLongError
@@ -121,7 +130,7 @@ class RawSocketWebSocket:
                 return None
             try:
                 data = self.sock.recv(65536)
-            except _socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 self.closed = True
@@ -147,7 +156,10 @@ class RawSocketWebSocket:
                 if self._size > self.max_message_size:
                     raise ContentTooLongError('websocket message too large')
                 if event.message_finished and not self._parts:
-                    self._incoming.append(event.data)
+                    data = event.data
+                    # wsproto types binary payloads as bytes | bytearray.
+                    self._incoming.append(
+                        bytes(data) if isinstance(data, bytearray) else data)
                     self._size = 0
                     continue
                 self._parts.append(event.data)
