@@ -9,7 +9,8 @@ from .server import Server
 
 __version__ = '4.16.0'
 
-__all__ = ['__version__', 'Server', 'WSGIApp', 'Middleware']
+__all__ = ['ASGIApp', 'AsyncServer', 'Middleware', 'Server', 'WSGIApp',
+           '__version__', 'get_tornado_handler']
 
 
 def __getattr__(name: str) -> Any:

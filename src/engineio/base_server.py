@@ -71,6 +71,7 @@ class BaseServer:
                  max_outgoing_buffer_size: int | None = 16_000_000,
                  allow_request: Callable[..., Any] | None = None,
                  initial_packet: Any = None,
+                 allow_eio3: bool = False,
                  **kwargs: Any) -> None:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
@@ -92,10 +93,11 @@ class BaseServer:
             cors_credentials=cors_credentials, transports=transports,
             enforce_timeouts=self.monitor_clients,
             max_outgoing_buffer_size=max_outgoing_buffer_size,
-            initial_packet=initial_packet)
+            initial_packet=initial_packet, allow_eio3=allow_eio3)
         self.max_outgoing_buffer_size = max_outgoing_buffer_size
         self.allow_request = allow_request
         self.initial_packet = initial_packet
+        self.allow_eio3 = allow_eio3
         self.transports = list(self.config.transports)
         self.core = ServerCore(self.config)
         #: Open sessions by sid (the per-session socket objects).
@@ -188,6 +190,13 @@ class BaseServer:
     @staticmethod
     def _get_compressed_sizes() -> None:  # pragma: no cover - compat shim
         return None
+
+    def _report_http(self, frames: Any = None, headers: Any = None) -> None:
+        """Tell python-socketio's admin instrumentation about a polling
+        response.  It counts traffic by replacing ``_ok`` on the instance;
+        when it did not, this costs one dictionary lookup."""
+        if '_ok' in self.__dict__:
+            self._ok(packets=frames, headers=headers)
 
     def _ok(self, packets: Any = None, headers: Any = None,
             jsonp_index: Any = None) -> dict[str, Any]:

@@ -23,7 +23,7 @@ class SocketIsClosedError(EngineIOError):
     """An operation was attempted on a session that is already closed."""
 
 
-class ConnectionError(EngineIOError):  # noqa: A001 - public name in the API
+class ConnectionError(EngineIOError):
     """A client could not connect, or lost its connection to the server."""
 
 
@@ -36,11 +36,11 @@ class UnknownPacketError(ProtocolError):
 
 
 __all__ = [
-    'EngineIOError',
+    'ConnectionError',
     'ContentTooLongError',
-    'UnknownPacketError',
+    'EngineIOError',
+    'ProtocolError',
     'QueueEmpty',
     'SocketIsClosedError',
-    'ConnectionError',
-    'ProtocolError',
+    'UnknownPacketError',
 ]

@@ -90,7 +90,7 @@ class Packet:
     :param encoded_packet: when given, the packet is decoded from it instead.
     """
 
-    __slots__ = ('packet_type', 'data', 'binary')
+    __slots__ = ('binary', 'data', 'packet_type')
 
     json: Any = _default_json
 

@@ -5,7 +5,8 @@ written as ``"b"`` + base64.  This module is pure: it does no I/O.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .exceptions import ProtocolError
 from .packet import Frame, Packet, b64_frame, binary_types, decode_text

@@ -116,6 +116,9 @@ class Server(BaseServer):
     :param initial_packet: A message (``str``, ``bytes``, ``dict`` or
                            ``list``) sent to every client right after the
                            open packet. Off by default.
+    :param allow_eio3: Whether to accept clients of Engine.IO protocol v3
+                       (Engine.IO 3.x, Socket.IO v2). The default is
+                       ``False``: they get a 400 response.
     :param kwargs: Reserved for future extensions, any additional parameters
                    given as keyword arguments will be silently ignored.
 
@@ -134,6 +137,10 @@ class Server(BaseServer):
         self._service_wake = rt.Event()
         self._stopping = False
         self._socket_factory = functools.partial(Socket, server=self)
+
+    def is_asyncio_based(self) -> bool:
+        """Whether this server runs on asyncio (it does not)."""
+        return False
 
     def _select_async_mode(self, async_mode: str | None) -> str:
         modes = [async_mode] if async_mode else list(_runtime.SYNC_MODES)
@@ -233,7 +240,7 @@ class Server(BaseServer):
             event = self.core.close(socket, self.reason.SERVER_DISCONNECT,
                                     monotonic())
         if event is not None:
-            self.logger.info('%s: closed by the server', sid)
+            self.logger.info('%s: disconnected (%s)', sid, event.reason)
             self._teardown(socket, flush=True)
             self._call_disconnect(sid, event.reason)
 
@@ -344,7 +351,7 @@ class Server(BaseServer):
     def _send_frame(self, sid: str, frame: packet.Frame) -> None:
         socket = self.sockets.get(sid)
         if socket is None:
-            self.logger.warning('Cannot send to sid %s: no such session', sid)
+            self.logger.warning('%s: cannot send, no such session', sid)
             return
         with self._lock:
             result = socket.push(frame)
@@ -352,6 +359,8 @@ class Server(BaseServer):
             socket.wake_poll()
         elif result is Push.WRITE:
             self._ws_write(socket, frame)
+        elif result is Push.FLUSH:
+            self._ws_write_buffered(socket)
         elif result is Push.OVERFLOW:
             self.logger.warning('%s: client does not collect its messages '
                                 '(max_outgoing_buffer_size reached); '
@@ -365,8 +374,18 @@ class Server(BaseServer):
         try:
             ws.send(frame)
         except (OSError, ValueError, RuntimeError) as exc:
-            self.logger.info('%s: websocket write failed (%s)', socket.sid, exc)
+            self.logger.info('%s: websocket write failed (%s)', socket.sid,
+                             str(exc) or type(exc).__name__)
             self._close(socket, self.reason.TRANSPORT_ERROR)
+
+    def _ws_write_buffered(self, socket: Socket) -> None:
+        """Write what the session buffered for its WebSocket (Push.FLUSH)."""
+        with self._lock:
+            frames = socket.take()
+        for frame in frames:
+            if socket.closed:
+                break
+            self._ws_write(socket, frame)
 
     def _flush_ws(self, socket: Socket, ws: Any) -> None:
         """Write everything buffered, then switch the session to direct
@@ -405,6 +424,8 @@ class Server(BaseServer):
             elif type(event) is Disconnected:
                 self._teardown(socket)
                 self._on_disconnect(socket, event.reason)
+            elif event is Push.BUFFERED:
+                socket.wake_poll()  # the session answered (a v3 pong)
 
     def _on_message(self, socket: Socket, data: Any) -> None:
         if not self.async_handlers:
@@ -477,7 +498,15 @@ class Server(BaseServer):
                         ws.send(frame)
                     except (OSError, ValueError, RuntimeError):
                         break
+            if ws is socket.upgrade_ws and socket.keeps_probe_open():
+                self._async.spawn(self._close_later, ws,
+                                  self.config.heartbeat.upgrade_timeout)
+                continue
             ws.close()
+
+    def _close_later(self, ws: Any, delay: float) -> None:
+        self._async.sleep(delay)
+        ws.close()
 
     # -- handshake -------------------------------------------------------
     def _refused(self, refusal: Any, method: str, environ: Any) -> None:
@@ -497,7 +526,8 @@ class Server(BaseServer):
         now = monotonic()
         with self._lock:
             socket = self.core.open_session(sid, route.transport, now,
-                                            self._socket_factory)
+                                            self._socket_factory,
+                                            route.protocol, route.b64)
         ret = self._trigger_event('connect', sid, environ)
         if ret is not None and ret is not True:
             with self._lock:
@@ -514,7 +544,8 @@ class Server(BaseServer):
                 socket.ws = ws
                 frames = self.core.accept(socket, monotonic())
             self._start_service()
-            self.logger.info('%s: connected (websocket)', sid)
+            self.logger.info('%s: connected (websocket) from %s', sid,
+                             environ.get('REMOTE_ADDR') or '?')
             try:
                 for frame in frames:
                     ws.send(frame)
@@ -525,9 +556,10 @@ class Server(BaseServer):
         with self._lock:
             frames = self.core.accept(socket, now)
         self._start_service()
-        self.logger.info('%s: connected (polling)', sid)
+        self.logger.info('%s: connected (polling) from %s', sid,
+                         environ.get('REMOTE_ADDR') or '?')
         response = self.core.payload_response(
-            frames, wsgi.request_from_environ(environ), route.headers)
+            frames, wsgi.request_from_environ(environ), route.headers, socket)
         cookie = self.core.cookie_header(sid)
         if cookie is not None:
             response.headers.append(cookie)
@@ -573,7 +605,8 @@ class Server(BaseServer):
             socket.poll_active = False
         if not frames:
             frames = ['1']
-        return self.core.payload_response(frames, req, cors)
+        self._report_http(frames, cors)
+        return self.core.payload_response(frames, req, cors, socket)
 
     def _handle_post(self, socket: Socket, environ: dict[str, Any]) -> Response:
         req = wsgi.request_from_environ(environ)
@@ -597,6 +630,7 @@ class Server(BaseServer):
         if error is not None:
             self.logger.warning('%s: bad payload (%s)', socket.sid, error)
             return error_response(ErrorCode.BAD_REQUEST, cors)
+        self._report_http()
         return self.core.ok_response(cors)
 
     # -- websocket -------------------------------------------------------
@@ -634,6 +668,8 @@ class Server(BaseServer):
                 if event is not None:
                     if type(event) is MessageReceived:
                         self._on_message(socket, event.data)
+                    elif event is Push.FLUSH:
+                        self._ws_write_buffered(socket)  # a v3 pong
                     else:
                         with self._lock:
                             self.core.forget(socket, monotonic())
@@ -655,6 +691,10 @@ class Server(BaseServer):
             except (OSError, ContentTooLongError):
                 frame = None
             if frame is None:
+                if not socket.closed:
+                    self.logger.info('%s: upgrade to websocket failed (the '
+                                     'websocket closed during the probe)',
+                                     socket.sid)
                 with self._lock:
                     socket.abort_upgrade()
                     socket.upgrade_ws = None
@@ -677,6 +717,10 @@ class Server(BaseServer):
             with self._lock:
                 socket.upgrade_ws = None
             ws.close()
+            if not socket.closed:
+                self.logger.info('%s: upgrade to websocket failed (unexpected '
+                                 'frame %r during the probe)', socket.sid,
+                                 frame)
             return False
 
     # -- timers ----------------------------------------------------------
@@ -701,6 +745,8 @@ class Server(BaseServer):
             for socket, outcomes in due:
                 for outcome in outcomes:
                     if outcome is UPGRADE_EXPIRED:
+                        self.logger.info('%s: upgrade to websocket timed out; '
+                                         'staying on polling', socket.sid)
                         if socket.upgrade_ws is not None:
                             socket.upgrade_ws.close()
                     elif type(outcome) is Disconnected:

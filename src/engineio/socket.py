@@ -17,8 +17,15 @@ from .sansio.session import PING_FRAME, Heartbeat, Session
 class Socket(Session):
     """An Engine.IO session of a :class:`~engineio.Server`."""
 
-    __slots__ = ('server', 'session', 'ws', 'upgrade_ws', 'pending',
-                 'dispatching', '_event')
+    __slots__ = (
+        '_event',
+        'dispatching',
+        'pending',
+        'server',
+        'session',
+        'upgrade_ws',
+        'ws',
+    )
 
     def __init__(self, sid: str, transport: str, heartbeat: Heartbeat,
                  now: float, server: Any = None) -> None:

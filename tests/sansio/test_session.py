@@ -251,3 +251,31 @@ def test_outgoing_buffer_limit():
     assert core.expire(25.0) == [(session, [Push.BUFFERED])]
     assert session.take() == ['4' + 'x' * 8, '2']
     assert session.push('4yy') is Push.BUFFERED
+
+
+def test_short_ping_interval_pings_one_interval_after_the_pong():
+    core = make_core(ping_interval=1, ping_timeout=5)
+    session, _ = handshake(core)
+    assert core.expire(1.0) == [(session, [Push.BUFFERED])]
+    session.take()
+    session.receive(3, None, 1.1)
+    assert core.expire(2.0) == []
+    assert core.next_deadline() == pytest.approx(2.1)
+    assert core.expire(2.1) == [(session, [Push.BUFFERED])]
+
+
+def test_short_ping_interval_still_times_out_at_the_pong_deadline():
+    core = make_core(ping_interval=1, ping_timeout=5)
+    session, _ = handshake(core)
+    core.expire(1.0)
+    assert core.expire(2.0) == []
+    assert core.next_deadline() == 6.0
+    assert core.expire(6.0) == [(session, [Disconnected(Reason.PING_TIMEOUT)])]
+
+
+def test_direct_websocket_session_counts_as_upgraded():
+    core = make_core()
+    session, _ = handshake(core, WEBSOCKET)
+    assert session.upgraded
+    polling, _ = handshake(core, sid='p')
+    assert not polling.upgraded

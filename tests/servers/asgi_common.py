@@ -17,6 +17,8 @@ def listen() -> socket.socket:
     sock.bind(('127.0.0.1', 0))
     sock.listen(128)
     sock.set_inheritable(True)
+    # Event loops (tornado's in particular) expect a non-blocking socket.
+    sock.setblocking(False)
     return sock
 
 

@@ -12,6 +12,7 @@ yield to the hub.
 from __future__ import annotations
 
 import socket as _socket
+import time
 from collections import deque
 from typing import Any
 
@@ -197,9 +198,32 @@ class RawSocketWebSocket:
         except OSError:
             pass
 
+    def _drain(self, limit: float = 1.0) -> None:
+        """Read what the peer still sends (its close frame) until it hangs up.
+
+        Werkzeug reads the connection again for a next request once the
+        WSGI call ends; bytes left unread there are logged as a bad request.
+        """
+        try:
+            self.sock.shutdown(_socket.SHUT_WR)
+            self.sock.settimeout(0.1)
+        except OSError:
+            return
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                if not self.sock.recv(4096):
+                    return
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
     def finish_request(self) -> Any:
         """End the WSGI request whose connection this WebSocket took over,
         in the way its server expects, so it writes no HTTP response."""
+        if self.kind == WERKZEUG:
+            self._drain()
         try:
             self.sock.shutdown(_socket.SHUT_RDWR)
         except OSError:

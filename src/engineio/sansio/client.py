@@ -16,11 +16,18 @@ The life of a connection, as the driver sees it::
     core = ClientCore(url, transports, engineio_path)
     core.request_url(core.first_transport, stamp)   # handshake request
     core.open_polling(body, now)                    # or open_websocket()
-    ... core.receive_payload() / receive_frame(), core.send(),
-        core.take_batch() / take_frames(), core.on_deadline() ...
-    core.close() | Disconnected from a receive or on_deadline() | transport_lost()
-    ... dispatch the disconnect handler ...
+    if core.can_upgrade():                          # polling -> WebSocket
+        core.begin_probe(), core.probe_answered(frame), core.complete_upgrade()
+    ... core.begin_poll() + receive_payload() or receive_frame(),
+        core.send(), core.begin_post() + end_post() or take_frames(),
+        core.on_deadline() / time_left() ...
+    the end: core.close(), a Disconnected event from a receive or from
+        on_deadline(), or transport_lost()
+    ... the driver dispatches the disconnect handler ...
     core.finish()
+
+Exactly one :class:`~engineio.sansio.events.Disconnected` event is returned
+per connection, whichever way it ends.
 """
 from __future__ import annotations
 

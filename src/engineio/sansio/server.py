@@ -18,9 +18,10 @@ from .. import packet as pk
 from ..exceptions import ProtocolError
 from ..packet import Frame
 from ..payload import decode_body, encode_frames
+from . import v3
 from .events import Disconnected, MessageReceived, Reason
 from .models import Headers, Request, Response
-from .session import POLLING, WEBSOCKET, Heartbeat, Session
+from .session import POLLING, WEBSOCKET, Heartbeat, Push, Session
 
 PROTOCOL_VERSION = '4'
 VALID_TRANSPORTS = (POLLING, WEBSOCKET)
@@ -83,6 +84,12 @@ class Route(NamedTuple):
     #: The refusal itself, for the application's ``connection_error``
     #: handler.
     refusal: Refusal | None = None
+    #: The protocol revision of the request (``EIO``): 4, or 3 when
+    #: ``allow_eio3`` is on.  Pass it to :meth:`ServerCore.open_session`.
+    protocol: int = 4
+    #: A v3 handshake asked for binary data as base64 (``b64=1``).  Pass it
+    #: to :meth:`ServerCore.open_session`.
+    b64: bool = False
 
 
 class Refusal(NamedTuple):
@@ -113,7 +120,8 @@ class ServerConfig:
                  upgrade_timeout: float = 10.0,
                  enforce_timeouts: bool = True,
                  max_outgoing_buffer_size: int | None = None,
-                 initial_packet: Any = None) -> None:
+                 initial_packet: Any = None,
+                 allow_eio3: bool = False) -> None:
         if isinstance(ping_interval, (tuple, list)):
             interval, grace = float(ping_interval[0]), float(ping_interval[1])
         else:
@@ -130,6 +138,8 @@ class ServerConfig:
         self.initial_frame = None if initial_packet is None else \
             pk.encode_data(pk.MESSAGE, initial_packet)
         self.allow_upgrades = allow_upgrades
+        #: Accept protocol v3 clients (Engine.IO 3.x, Socket.IO v2).
+        self.allow_eio3 = allow_eio3
         self.http_compression = http_compression
         self.compression_threshold = compression_threshold
         self.cookie = cookie
@@ -185,10 +195,19 @@ class ServerCore:
             return Route(Action.REPLY, response=Response(
                 200, [TEXT_CONTENT_TYPE, *cors], b''), headers=cors)
         query = req.query
+        protocol = 4
         if query.get('EIO') != PROTOCOL_VERSION:
-            return self._refuse(Refusal(
-                ErrorCode.UNSUPPORTED_PROTOCOL_VERSION,
-                f'unsupported protocol version EIO={query.get("EIO")}'), cors)
+            if not (self.config.allow_eio3
+                    and query.get('EIO') == v3.PROTOCOL_VERSION):
+                return self._refuse(Refusal(
+                    ErrorCode.UNSUPPORTED_PROTOCOL_VERSION,
+                    f'unsupported protocol version EIO={query.get("EIO")}'),
+                    cors)
+            protocol = 3
+            if 'j' in query:
+                return self._refuse(Refusal(
+                    ErrorCode.BAD_REQUEST,
+                    'JSONP polling (v3 "j" argument) is not supported'), cors)
         transport = query.get('transport')
         if transport not in self.config.transports:
             return self._refuse(Refusal(ErrorCode.UNKNOWN_TRANSPORT,
@@ -204,22 +223,37 @@ class ServerCore:
                 return self._refuse(Refusal(
                     ErrorCode.BAD_HANDSHAKE_METHOD,
                     f'handshake with method {req.method}'), cors)
+            if protocol == 3:
+                return Route(Action.HANDSHAKE, transport, headers=cors,
+                             protocol=3, b64=bool(query.get('b64')))
             return Route(Action.HANDSHAKE, transport, headers=cors)
         session = self.sessions.get(sid)
         if session is None:
-            lingering = self._lingering.pop(sid, None)
+            # Only the client's next poll collects the close packet: a
+            # WebSocket probe racing it must not take it away.
+            lingering = self._lingering.get(sid)
             if (lingering is not None and transport == POLLING
-                    and req.method == 'GET'):
+                    and req.method == 'GET'
+                    and lingering[0].protocol == protocol):
+                del self._lingering[sid]
                 return Route(Action.REPLY, POLLING, lingering[0], headers=cors,
                              response=self.payload_response(
-                                 lingering[0].take(), req, cors))
+                                 lingering[0].take(), req, cors, lingering[0]))
             return self._refuse(Refusal(ErrorCode.UNKNOWN_SID,
                                         f'unknown session {sid}'), cors)
+        if session.protocol != protocol:
+            return self._refuse(Refusal(
+                ErrorCode.BAD_REQUEST,
+                f'EIO={protocol} request for a v{session.protocol} session '
+                f'{sid}'), cors)
         if transport == WEBSOCKET:
             if not (self.config.allow_upgrades and session.can_upgrade()):
                 return self._refuse(Refusal(
                     ErrorCode.BAD_REQUEST,
                     f'session {sid} cannot upgrade now'), cors)
+            if protocol == 3:
+                # A v3 WebSocket says itself whether it takes binary frames.
+                session.ws_b64 = bool(query.get('b64'))
             return Route(Action.UPGRADE, WEBSOCKET, session, headers=cors)
         if session.transport != POLLING:
             return self._refuse(Refusal(
@@ -271,10 +305,16 @@ class ServerCore:
 
     # -- sessions --------------------------------------------------------
     def open_session(self, sid: str, transport: str, now: float,
-                     session_factory: Callable[..., Session] = Session
-                     ) -> Session:
-        """Create and register a session (before ``connect`` runs)."""
+                     session_factory: Callable[..., Session] = Session,
+                     protocol: int = 4, b64: bool = False) -> Session:
+        """Create and register a session (before ``connect`` runs).
+
+        ``protocol`` and ``b64`` are the handshake route's
+        (:attr:`Route.protocol`, :attr:`Route.b64`).
+        """
         session = session_factory(sid, transport, self.config.heartbeat, now)
+        if protocol == 3:
+            v3.adopt(session, b64)
         self.sessions[sid] = session
         return session
 
@@ -282,23 +322,26 @@ class ServerCore:
         """The open packet that starts a session."""
         c = self.config
         upgrades = c.upgrades() if session.transport == POLLING else []
-        return '0' + pk.Packet.json.dumps({
+        data = {
             'sid': session.sid,
             'upgrades': upgrades,
             'pingInterval': int(c.ping_interval * 1000),
             'pingTimeout': int(c.ping_timeout * 1000),
             'maxPayload': c.max_http_buffer_size,
-        }, separators=(',', ':'))
+        }
+        if session.protocol == 3:
+            del data['maxPayload']  # v3 handshakes do not announce it
+        return '0' + pk.Packet.json.dumps(data, separators=(',', ':'))
 
     def accept(self, session: Session, now: float) -> list[Frame]:
         """``connect`` accepted the session: start its heartbeat and return
         the first frames to send (the open packet, then anything the
         handler already sent)."""
-        session.deadline = now + self.config.ping_interval
+        session.start_heartbeat(now)
         self.schedule(session)
-        first = [self.open_frame(session)]
+        first: list[Frame] = [self.open_frame(session)]
         if self.config.initial_frame is not None:
-            first.append(self.config.initial_frame)
+            first.append(session.wire(self.config.initial_frame))
         return [*first, *session.take()]
 
     def reject(self, session: Session, value: Any, cors: Headers) -> Response:
@@ -383,14 +426,19 @@ class ServerCore:
 
     # -- long-polling ----------------------------------------------------
     def post(self, session: Session, body: bytes, now: float
-             ) -> tuple[list[MessageReceived | Disconnected], str | None]:
+             ) -> tuple[list[MessageReceived | Disconnected | Push], str | None]:
         """Consume the body of a long-polling POST.
 
         Returns the events and, for a malformed body, the reason the session
-        was closed (the driver answers 400 then).
+        was closed (the driver answers 400 then).  The events may include
+        ``Push.BUFFERED``: the session queued an answer (a v3 pong), so the
+        driver wakes the session's pending poll.
         """
         try:
-            packets = decode_body(body)
+            if session.protocol == 4:
+                packets = decode_body(body)
+            else:
+                packets = v3.decode_payload(body)
         except ProtocolError as exc:
             event = self.close(session, Reason.TRANSPORT_ERROR, now)
             return ([event] if event else []), str(exc)
@@ -400,10 +448,30 @@ class ServerCore:
         return events, None
 
     def payload_response(self, frames: list[Frame], req: Request,
-                         cors: Headers) -> Response:
-        """A 200 response carrying ``frames`` as one polling payload."""
+                         cors: Headers, session: Session | None = None
+                         ) -> Response:
+        """A 200 response carrying ``frames`` as one polling payload.
+
+        The payload is encoded for the protocol of the request; for v3 it
+        also depends on the session's ``b64`` choice, so pass ``session``
+        when it is at hand (it is otherwise found by the request's sid).
+        """
+        if req.query.get('EIO') == v3.PROTOCOL_VERSION:
+            return self._v3_payload_response(frames, req, cors, session)
         body = encode_frames(frames).encode('utf-8')
         headers = [TEXT_CONTENT_TYPE, NO_STORE, *cors]
+        return Response(200, headers, self._compress(body, req, headers))
+
+    def _v3_payload_response(self, frames: list[Frame], req: Request,
+                             cors: Headers, session: Session | None
+                             ) -> Response:
+        if session is None:
+            sid = req.query.get('sid')
+            session = self.sessions.get(sid) if sid else None
+        # The handshake request carries b64=1; later polls do not.
+        b64 = session.b64 if session is not None else bool(req.query.get('b64'))
+        body, content_type = v3.encode_payload(frames, b64)
+        headers = [('Content-Type', content_type), NO_STORE, *cors]
         return Response(200, headers, self._compress(body, req, headers))
 
     def _compress(self, body: bytes, req: Request, headers: Headers) -> bytes:

@@ -8,7 +8,7 @@ argument and return what the driver must do; none of them performs I/O.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import packet as pk
 from ..exceptions import ProtocolError
@@ -54,6 +54,11 @@ class Push(enum.IntEnum):
     #: The client does not collect its output and the buffer limit is
     #: reached: the frame was not queued; the driver closes the session.
     OVERFLOW = 3
+    #: The session buffered output for its WebSocket in a form only it
+    #: knows (protocol v3 binary frames, pongs): the driver writes what
+    #: :meth:`Session.take` returns, now.  Never returned to v4 sessions
+    #: by :meth:`Session.push`.
+    FLUSH = 4
 
 
 class Heartbeat:
@@ -86,14 +91,20 @@ class Heartbeat:
 
 
 class Session:
-    """One client's protocol state.  Not thread-safe: drivers serialize."""
+    """One client's protocol state.  Not thread-safe: drivers serialize.
+
+    This is the protocol v4 session; a v3 session is one whose class has
+    :class:`~engineio.sansio.v3.V3Session` mixed in at the handshake.
+    """
 
     __slots__ = (
         '__weakref__',
         '_awaiting_pong',
         '_buffer',
         '_buffered',
+        '_check',
         '_upgrade_deadline',
+        'b64',
         'deadline',
         'direct',
         'heartbeat',
@@ -105,7 +116,11 @@ class Session:
         'timer_at',
         'transport',
         'upgrade',
+        'ws_b64',
     )
+
+    #: The Engine.IO protocol revision the client speaks (``EIO``).
+    protocol: ClassVar[int] = 4
 
     def __init__(self, sid: str, transport: str, heartbeat: Heartbeat,
                  now: float) -> None:
@@ -130,6 +145,14 @@ class Session:
         self._buffered = 0
         self._awaiting_pong = False
         self._upgrade_deadline = 0.0
+        # While a ping is unanswered: when to look at the session again (the
+        # next ping may be due before the pong deadline, if the interval is
+        # the shorter of the two).
+        self._check = 0.0
+        #: Protocol v3 only: the client asked for binary messages as base64
+        #: text (``b64=1``) on long-polling, and on its WebSocket.
+        self.b64 = False
+        self.ws_b64 = False
 
     # -- state -----------------------------------------------------------
     @property
@@ -138,7 +161,9 @@ class Session:
 
     @property
     def upgraded(self) -> bool:
-        return self.upgrade is Upgrade.DONE
+        """Whether the session runs on a WebSocket (from the start, or
+        upgraded from long-polling)."""
+        return self.transport == WEBSOCKET
 
     @property
     def upgrading(self) -> bool:
@@ -185,6 +210,11 @@ class Session:
             return [NOOP_FRAME]
         return self.take()
 
+    def wire(self, frame: Frame) -> Frame:
+        """``frame`` as this session's transport carries it, for frames
+        written without passing through :meth:`push` (v4: unchanged)."""
+        return frame
+
     def finish_flush(self) -> bool:
         """End a WebSocket flush: True if the buffer is empty and further
         frames can be written directly; False if more frames must be taken
@@ -196,9 +226,14 @@ class Session:
         return True
 
     # -- input -----------------------------------------------------------
-    def receive(self, packet_type: int, data: Any,
-                now: float) -> MessageReceived | Disconnected | None:
-        """Consume one decoded packet from the client."""
+    def receive(self, packet_type: int, data: Any, now: float
+                ) -> MessageReceived | Disconnected | Push | None:
+        """Consume one decoded packet from the client.
+
+        Besides an event, the result may be the :class:`Push` outcome of an
+        answer the session queued (a v3 pong): ``BUFFERED`` (wake the poll)
+        or ``FLUSH`` (write what :meth:`take` returns to the WebSocket).
+        """
         if self.state is not State.OPEN:
             return None
         if packet_type == pk.MESSAGE:
@@ -220,8 +255,8 @@ class Session:
         # OPEN or UPGRADE outside an upgrade: the client is confused.
         return self.close(Reason.TRANSPORT_ERROR)
 
-    def receive_payload(self, packets: list[tuple[int, Any]],
-                        now: float) -> list[MessageReceived | Disconnected]:
+    def receive_payload(self, packets: list[tuple[int, Any]], now: float
+                        ) -> list[MessageReceived | Disconnected | Push]:
         """Consume the packets of one polling POST."""
         events = []
         for packet_type, data in packets:
@@ -232,9 +267,12 @@ class Session:
                     break
         return events
 
-    def receive_frame(self, frame: Frame,
-                      now: float) -> MessageReceived | Disconnected | None:
-        """Consume one WebSocket frame of an open WebSocket session."""
+    def receive_frame(self, frame: Frame, now: float
+                      ) -> MessageReceived | Disconnected | Push | None:
+        """Consume one WebSocket frame of an open WebSocket session.
+
+        The result is as :meth:`receive` gives it.
+        """
         if type(frame) is str:
             if frame[:1] == '4':
                 # The hot path: a text message needs no further dispatch.
@@ -257,11 +295,17 @@ class Session:
         return MessageReceived(frame)
 
     # -- heartbeat -------------------------------------------------------
+    def start_heartbeat(self, now: float) -> None:
+        """The session was accepted: start its heartbeat clock."""
+        # v4 heartbeat: the server sends the first ping one interval later.
+        self.deadline = now + self.heartbeat.interval
+
     def next_deadline(self) -> float:
         """The next time :meth:`on_deadline` has work to do."""
-        if self.upgrading and self._upgrade_deadline < self.deadline:
+        when = self._check if self._awaiting_pong else self.deadline
+        if self.upgrading and self._upgrade_deadline < when:
             return self._upgrade_deadline
-        return self.deadline
+        return when
 
     def on_deadline(self, now: float) -> list[Any]:
         """Called when ``now`` reached :meth:`next_deadline`.
@@ -270,7 +314,7 @@ class Session:
         upgrade took too long (close the upgrading WebSocket; the session
         stays on polling), the :class:`Push` result of queueing a ping (v4
         heartbeat: the server pings), or a :class:`Disconnected` event when
-        the pong is overdue.
+        the pong is overdue (v3: when the client's ping is).
         """
         out: list[Any] = []
         if self.state is not State.OPEN:
@@ -279,18 +323,29 @@ class Session:
             self.upgrade = Upgrade.NONE
             out.append(UPGRADE_EXPIRED)
         if now >= self.deadline:
-            if self._awaiting_pong and self.heartbeat.enforce:
-                out.append(self.close(Reason.PING_TIMEOUT))
-                return out
-            self._awaiting_pong = True
-            self.deadline = now + self.heartbeat.timeout
-            if self.direct:
-                out.append(Push.WRITE)
-            else:
-                # Control frames never count against the buffer limit.
-                self._buffer.append(PING_FRAME)
-                out.append(Push.BUFFERED)
+            self._heartbeat_due(now, out)
+        elif self._awaiting_pong:
+            # No pong yet: nothing to do before the pong deadline.
+            self._check = self.deadline
         return out
+
+    def _heartbeat_due(self, now: float, out: list[Any]) -> None:
+        """The heartbeat deadline passed: ping, or give up on the client."""
+        # v4 heartbeat: the server pings and the client answers.
+        if self._awaiting_pong and self.heartbeat.enforce:
+            out.append(self.close(Reason.PING_TIMEOUT))
+            return
+        self._awaiting_pong = True
+        self.deadline = now + self.heartbeat.timeout
+        # A pong resets the next ping to one interval after it arrives,
+        # possibly before the pong deadline: look again then.
+        self._check = min(self.deadline, now + self.heartbeat.interval)
+        if self.direct:
+            out.append(Push.WRITE)
+        else:
+            # Control frames never count against the buffer limit.
+            self._buffer.append(PING_FRAME)
+            out.append(Push.BUFFERED)
 
     # -- upgrade ---------------------------------------------------------
     def can_upgrade(self) -> bool:
@@ -325,6 +380,18 @@ class Session:
             return None, None
         self.upgrade = Upgrade.NONE
         return None, False
+
+    def keeps_probe_open(self) -> bool:
+        """Whether a closed session's upgrading WebSocket must stay open.
+
+        After ``3probe`` the client pauses polling and waits for its pending
+        poll; closing the probe then would leave it waiting forever (the
+        official client does not resume polling after a failed probe).  The
+        close packet reaches it through that poll, or, once it sends ``5``,
+        the driver closes the WebSocket.  Drivers close it after
+        :attr:`Heartbeat.upgrade_timeout` at the latest.
+        """
+        return self.upgrade is Upgrade.PROBED
 
     def abort_upgrade(self) -> None:
         """The upgrading WebSocket went away before the upgrade completed."""

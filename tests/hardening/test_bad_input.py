@@ -1,4 +1,5 @@
-"""Hostile and broken input against the blocking server on a real socket.
+"""Hostile and broken input against the running servers on a real socket:
+the blocking server under Werkzeug and the asyncio server under uvicorn.
 
 Each case checks the answer, then that a fresh client still connects and
 echoes (nothing else was lost).  The expected answers are listed in
@@ -15,13 +16,22 @@ import requests
 
 from support import start_server
 
-OPTIONS = {'async_mode': 'threading', 'max_http_buffer_size': 10000,
-           'async_handlers': False}
+COMMON = {'max_http_buffer_size': 10000, 'async_handlers': False}
+SERVERS = {
+    'werkzeug': ('werkzeug_server.py', {'async_mode': 'threading'}),
+    'uvicorn': ('asgi_uvicorn.py', {'async_mode': 'asgi'}),
+}
+
+
+@pytest.fixture(scope='module', params=list(SERVERS))
+def server_kind(request):
+    return request.param
 
 
 @pytest.fixture(scope='module')
-def base():
-    proc, port = start_server('werkzeug_server.py', OPTIONS)
+def base(server_kind):
+    script, options = SERVERS[server_kind]
+    proc, port = start_server(script, dict(COMMON, **options))
     yield f'http://127.0.0.1:{port}', port, proc
     proc.stop()
 
@@ -168,9 +178,10 @@ def test_error_bodies_carry_no_exception_text(base):
     assert set(r.json()) == {'code', 'message'}
 
 
-def test_slow_consumer_is_disconnected_at_the_buffer_limit():
-    proc, port = start_server('werkzeug_server.py', dict(
-        OPTIONS, max_outgoing_buffer_size=1000))
+def test_slow_consumer_is_disconnected_at_the_buffer_limit(server_kind):
+    script, options = SERVERS[server_kind]
+    proc, port = start_server(script, dict(
+        COMMON, **options, max_outgoing_buffer_size=1000))
     try:
         base_url = f'http://127.0.0.1:{port}'
         sid = open_session(base_url)

@@ -1,0 +1,141 @@
+"""The aiohttp adapter: routes on an ``aiohttp.web.Application`` and the
+translation of aiohttp requests, responses and WebSockets for
+:class:`~engineio.AsyncServer`."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..exceptions import ContentTooLongError
+from ..sansio.models import Request, Response
+from .asgi import MESSAGE_TOO_BIG, check_size, make_environ
+from .wsgi import request_from_environ
+
+try:
+    from aiohttp import WSMsgType, web
+except ImportError:  # the mode is unavailable; require() says so
+    web = None  # type: ignore[assignment]
+
+
+def require() -> None:
+    """Raise :class:`ImportError` when aiohttp is not installed."""
+    if web is None:
+        raise ImportError('aiohttp is not installed')
+
+
+def attach(server: Any, app: Any, engineio_path: str) -> None:
+    """Route every method of ``engineio_path`` to the server (the core
+    answers the methods the protocol does not use, as on other servers)."""
+    app.router.add_route('*', engineio_path, server.handle_request)
+
+
+class AiohttpWebSocket:
+    """An aiohttp WebSocket with the interface the driver uses."""
+
+    def __init__(self, ws: Any, max_size: int) -> None:
+        self.ws = ws
+        self.max_size = max_size
+
+    async def send(self, frame: str | bytes) -> None:
+        """Send one message."""
+        try:
+            if type(frame) is str:
+                await self.ws.send_str(frame)
+            else:
+                await self.ws.send_bytes(frame)
+        except OSError:
+            raise
+        except Exception as exc:  # aiohttp raises its own on a closed socket
+            raise ConnectionError(str(exc)) from exc
+
+    async def wait(self) -> str | bytes | None:
+        """The next message; None once the WebSocket is closed."""
+        msg = await self.ws.receive()
+        kind = msg.type
+        if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
+            frame: str | bytes = msg.data
+            if len(frame) * 4 > self.max_size:
+                try:
+                    check_size(frame, self.max_size)
+                except ContentTooLongError:
+                    await self.close(MESSAGE_TOO_BIG)
+                    raise
+            return frame
+        if kind is WSMsgType.ERROR and \
+                getattr(msg.data, 'code', None) == MESSAGE_TOO_BIG:
+            raise ContentTooLongError('websocket message too large')
+        return None
+
+    async def close(self, code: int = 1000) -> None:
+        """Close the WebSocket (idempotent)."""
+        try:
+            await self.ws.close(code=code)
+        except Exception:  # the connection is gone already: nothing to do
+            pass
+
+
+class AiohttpBody:
+    """``environ['wsgi.input']``: reads the body of an aiohttp request."""
+
+    def __init__(self, request: Any) -> None:
+        self._content = request.content
+
+    async def read(self, length: int = -1) -> bytes:
+        """Return up to ``length`` bytes of the body (all for ``-1``)."""
+        if length < 0:
+            return bytes(await self._content.read())
+        chunks = []
+        size = 0
+        while size < length:
+            chunk = await self._content.read(length - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b''.join(chunks)
+
+
+class AiohttpExchange:
+    """One aiohttp request as :class:`~engineio.AsyncServer` sees it."""
+
+    def __init__(self, request: Any) -> None:
+        self.native = request
+        transport = request.transport
+        server = transport.get_extra_info('sockname') if transport else None
+        client = transport.get_extra_info('peername') if transport else None
+        self.environ = environ = make_environ(
+            request.method, request.path, request.query_string,
+            request.headers.items(), request.scheme,
+            server if isinstance(server, tuple) else None,
+            client if isinstance(client, tuple) else None,
+            {'aiohttp.request': request, 'wsgi.input': AiohttpBody(request)})
+        self.request: Request = request_from_environ(environ)
+        environ['engineio.request'] = self.request
+        self._ws: Any = None
+
+    async def respond(self, response: Response) -> Any:
+        """The aiohttp response for a core response."""
+        if self._ws is not None:  # refused after the upgrade: just close
+            await self._ws.close()
+            return self._ws
+        return web.Response(body=response.body, status=response.status,
+                            headers=response.headers)
+
+    async def accept_websocket(self, max_size: int) -> AiohttpWebSocket:
+        """Complete the WebSocket handshake of this request."""
+        # No compression: the Engine.IO servers do not negotiate it by
+        # default, and compressing large frames in a thread could reorder
+        # writes.  aiohttp refuses a message of exactly max_msg_size, one
+        # byte more lets the limit itself through (check_size does the rest).
+        ws = web.WebSocketResponse(max_msg_size=max_size + 1, compress=False)
+        await ws.prepare(self.native)
+        self._ws = ws
+        return AiohttpWebSocket(ws, max_size)
+
+    async def finish_websocket(self) -> Any:
+        """aiohttp wants the WebSocketResponse back from the handler."""
+        return self._ws
+
+
+def translate_request(request: Any) -> AiohttpExchange:
+    """Wrap an aiohttp request for the driver."""
+    return AiohttpExchange(request)

@@ -1,0 +1,917 @@
+"""The asyncio Engine.IO server: a thin driver over the protocol core.
+
+Every protocol decision is the core's (:mod:`engineio.sansio`); this module
+reads requests and WebSocket frames through a framework adapter, hands them
+to the core, and performs what it returns: write output, dispatch events to
+handlers, re-arm the timer.  It is the twin of :mod:`engineio.server`, with
+the same methods in the same order.
+
+All core calls happen on the event loop thread without an ``await`` in
+between, which is what serializes them (the blocking server needs a lock).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import importlib
+import inspect
+import sys
+import time
+import types
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Protocol, cast
+
+from . import packet
+from .adapters import asgi
+from .adapters.routing import normalize_engineio_path
+from .async_socket import AsyncSocket
+from .base_server import BaseServer, user_session
+from .exceptions import ContentTooLongError
+from .sansio.events import Disconnected, MessageReceived, UpgradeCompleted
+from .sansio.models import Request, Response
+from .sansio.server import Action, ErrorCode, error_response
+from .sansio.session import NOOP_FRAME, POLLING, UPGRADE_EXPIRED, WEBSOCKET, Push, State
+
+monotonic = time.monotonic
+isawaitable = inspect.isawaitable
+CoroutineType = types.CoroutineType
+OPEN = State.OPEN
+
+if sys.version_info >= (3, 12):
+    def _start_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        # Eager start: a handler that finishes without suspending (an echo
+        # whose write did not block) costs no event loop round trip.
+        return asyncio.Task(coro, loop=asyncio.get_running_loop(),
+                            eager_start=True)
+else:
+    def _start_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        return asyncio.get_running_loop().create_task(coro)
+
+#: The order in which ``AsyncServer(async_mode=None)`` tries frameworks.
+ASYNC_MODES = ('aiohttp', 'sanic', 'tornado', 'asgi')
+
+# Kinds of the items queued for a session's handler chain.
+_MESSAGE = 0
+_AWAIT = 1
+_DISCONNECT = 2
+
+
+class WebSocket(Protocol):
+    """What the driver needs from a framework's WebSocket."""
+
+    async def send(self, frame: str | bytes) -> None: ...
+    async def wait(self) -> str | bytes | None: ...
+    async def close(self) -> None: ...
+
+
+class Exchange(Protocol):
+    """One request as an adapter presents it to the driver."""
+
+    environ: dict[str, Any]
+    request: Request
+
+    async def respond(self, response: Response) -> Any: ...
+    async def accept_websocket(self, max_size: int) -> WebSocket | None: ...
+    async def finish_websocket(self) -> Any: ...
+
+
+async def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
+    """Read a request body of at most ``limit`` bytes; None if larger."""
+    length = environ['engineio.request'].content_length
+    if length is not None and length > limit:
+        return None
+    body: bytes = await environ['wsgi.input'].read(limit + 1)
+    return None if len(body) > limit else body
+
+
+class AsyncServer(BaseServer):
+    """An Engine.IO server for asyncio.
+
+    This class implements a fully compliant Engine.IO web server with support
+    for websocket and long-polling transports, compatible with the asyncio
+    framework.
+
+    :param async_mode: The asynchronous model to use. See the Deployment
+                       section in the documentation for a description of the
+                       available options. Valid async modes are "aiohttp",
+                       "sanic", "tornado" and "asgi". If this argument is not
+                       given, "aiohttp" is tried first, followed by "sanic",
+                       "tornado", and finally "asgi". The first async mode
+                       that has all its dependencies installed is the one
+                       that is chosen.
+    :param ping_interval: The interval in seconds at which the server pings
+                          the client. The default is 25 seconds. For advanced
+                          control, a two element tuple can be given, where
+                          the first number is the ping interval and the
+                          second is a grace period added by the server.
+    :param ping_timeout: The time in seconds that the client waits for the
+                         server to respond before disconnecting. The default
+                         is 20 seconds.
+    :param max_http_buffer_size: The maximum size that is accepted for
+                                 incoming messages. The default is 1,000,000
+                                 bytes. In spite of its name, the value set
+                                 in this argument is enforced for HTTP
+                                 long-polling and WebSocket connections.
+    :param allow_upgrades: Whether to allow transport upgrades or not. The
+                           default is ``True``.
+    :param http_compression: Whether to compress packages when using the
+                             polling transport. The default is ``True``.
+    :param compression_threshold: Only compress messages when their byte size
+                                  is greater than this value. The default is
+                                  1024 bytes.
+    :param cookie: If set to a string, it is the name of the HTTP cookie the
+                   server sends back to the client containing the client
+                   session id. If set to a dictionary, the ``'name'`` key
+                   contains the cookie name and other keys define cookie
+                   attributes, where the value of each attribute can be a
+                   string, a callable with no arguments, or a boolean. If
+                   set to ``None`` (the default), a cookie is not sent to the
+                   client.
+    :param cors_allowed_origins: Origin or list of origins that are allowed
+                                 to connect to this server. Only the same
+                                 origin is allowed by default. Set this
+                                 argument to ``'*'`` or ``['*']`` to allow
+                                 all origins, or to ``[]`` to disable CORS
+                                 handling.
+    :param cors_credentials: Whether credentials (cookies, authentication) are
+                             allowed in requests to this server. The default
+                             is ``True``.
+    :param logger: To enable logging set to ``True`` or pass a logger object
+                   to use. To disable logging set to ``False``. The default
+                   is ``False``. Note that fatal errors are logged even when
+                   ``logger`` is ``False``.
+    :param json: An alternative JSON module to use for encoding and decoding
+                 packets. Custom JSON modules must have ``dumps`` and
+                 ``loads`` functions that are compatible with the standard
+                 library versions. This is a process-wide setting, all
+                 instantiated servers and clients must use the same JSON
+                 module.
+    :param async_handlers: If set to ``True``, message handlers do not hold
+                           up the reading of the client's next messages
+                           (the messages of one client are still handled in
+                           the order they arrived). To run handlers
+                           synchronously, set to ``False``. The default is
+                           ``True``.
+    :param monitor_clients: If set to ``True``, a background task will ensure
+                            inactive clients are closed. Set to ``False`` to
+                            disable the monitoring task (not recommended).
+                            The default is ``True``.
+    :param transports: The list of allowed transports. Valid transports
+                       are ``'polling'`` and ``'websocket'``. Defaults to
+                       ``['polling', 'websocket']``.
+    :param max_outgoing_buffer_size: The most bytes (characters for text)
+                                     of messages held for a long-polling
+                                     client that does not collect them. A
+                                     client over the limit is disconnected
+                                     with reason ``'transport error'``. The
+                                     default is 16,000,000; ``None`` removes
+                                     the limit.
+    :param allow_request: A function (or coroutine function) called with the
+                          environ of each handshake before a session exists.
+                          Returning ``True`` or ``None`` accepts it;
+                          ``False`` refuses it with a 403 response, and a
+                          string refuses it with that string as the reason.
+                          Off by default.
+    :param initial_packet: A message (``str``, ``bytes``, ``dict`` or
+                           ``list``) sent to every client right after the
+                           open packet. Off by default.
+    :param allow_eio3: Whether to accept clients of Engine.IO protocol v3
+                       (Engine.IO 3.x, Socket.IO v2). The default is
+                       ``False``: they get a 400 response.
+    :param kwargs: Reserved for future extensions, any additional parameters
+                   given as keyword arguments will be silently ignored.
+
+    Handlers may be plain functions or coroutine functions. Besides
+    ``connect``, ``message`` and ``disconnect``, a ``connection_error``
+    handler receives every refused request as ``(error, environ)``, where
+    ``error`` has the official ``code``, its ``message`` and a ``detail``
+    that says what was wrong.
+
+    The ``environ`` given to ``connect``, ``allow_request`` and
+    ``connection_error`` is WSGI-style (``REQUEST_METHOD``, ``PATH_INFO``,
+    ``QUERY_STRING``, ``HTTP_*`` headers...) with the framework's own objects
+    added: ``'asgi.scope'``, ``'aiohttp.request'``, ``'tornado.handler'`` or
+    ``'sanic.request'``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._service_task: asyncio.Task[None] | None = None
+        self._service_wake = asyncio.Event()
+        self._stopping = False
+        self._socket_factory = functools.partial(AsyncSocket, server=self)
+        # Strong references to tasks started here: the event loop keeps
+        # only weak ones, and a task must not vanish while it runs.
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _select_async_mode(self, async_mode: str | None) -> str:
+        if async_mode is not None and async_mode not in ASYNC_MODES:
+            raise ValueError(f'Invalid async_mode {async_mode!r}; valid '
+                             'modes: ' + ', '.join(ASYNC_MODES))
+        modes = [async_mode] if async_mode else list(ASYNC_MODES)
+        for mode in modes:
+            adapter = importlib.import_module(f'.adapters.{mode}', __package__)
+            try:
+                adapter.require()
+            except ImportError as exc:
+                if async_mode:
+                    raise ValueError(
+                        f'Invalid async_mode specified: {mode!r} needs '
+                        f'packages that are not installed ({exc})') from exc
+                continue
+            self._adapter: Any = adapter
+            return mode
+        raise ValueError('no usable async mode')  # pragma: no cover
+
+    def is_asyncio_based(self) -> bool:
+        return True
+
+    # -- public API ------------------------------------------------------
+    def attach(self, app: Any, engineio_path: str = 'engine.io') -> None:
+        """Attach the Engine.IO server to an application.
+
+        :param app: The application: an ``aiohttp.web.Application`` or a
+                    ``sanic.Sanic`` instance, matching ``async_mode``.
+        :param engineio_path: The endpoint where the Engine.IO server is
+                              installed.
+
+        With ``async_mode='asgi'`` wrap the server in :class:`ASGIApp`
+        instead, and with tornado use :func:`get_tornado_handler`.
+        """
+        attach = getattr(self._adapter, 'attach', None)
+        if attach is None:
+            raise ValueError(
+                f'attach() is not available with async_mode '
+                f'{self.async_mode!r}: use engineio.ASGIApp for ASGI servers '
+                'and engineio.get_tornado_handler for tornado')
+        attach(self, app, normalize_engineio_path(engineio_path))
+
+    async def send(self, sid: str, data: Any) -> None:
+        """Send a message to a client.
+
+        :param sid: The session id of the recipient client.
+        :param data: The data to send to the client. Data can be of type
+                     ``str``, ``bytes``, ``list`` or ``dict``. If a ``list``
+                     or ``dict``, the data will be serialized as JSON.
+
+        Note: this method is a coroutine.
+        """
+        await self._send_frame(sid, packet.encode_data(packet.MESSAGE, data))
+
+    async def send_packet(self, sid: str, pkt: packet.Packet) -> None:
+        """Send a raw packet to a client.
+
+        :param sid: The session id of the recipient client.
+        :param pkt: The packet to send to the client.
+
+        Note: this method is a coroutine.
+        """
+        await self._send_frame(sid, pkt.encode())
+
+    async def get_session(self, sid: str) -> dict[str, Any]:
+        """Return the user session for a client.
+
+        :param sid: The session id of the client.
+
+        The return value is a dictionary. Modifications made to this
+        dictionary are not guaranteed to be preserved. If you want to modify
+        the user session, use the ``session`` context manager instead.
+        """
+        return user_session(self._get_socket(sid))
+
+    async def save_session(self, sid: str, session: dict[str, Any]) -> None:
+        """Store the user session for a client.
+
+        :param sid: The session id of the client.
+        :param session: The session dictionary.
+        """
+        self._get_socket(sid).session = session
+
+    @contextlib.asynccontextmanager
+    async def session(self, sid: str) -> AsyncIterator[dict[str, Any]]:
+        """Return the user session for a client with context manager syntax.
+
+        :param sid: The session id of the client.
+
+        This is a context manager that returns the user session dictionary
+        for the client. Any changes that are made to this dictionary inside
+        the context manager block are saved back to the session. Example
+        usage::
+
+            @eio.on('connect')
+            async def on_connect(sid, environ):
+                username = authenticate_user(environ)
+                if not username:
+                    return False
+                async with eio.session(sid) as session:
+                    session['username'] = username
+
+            @eio.on('message')
+            async def on_message(sid, msg):
+                async with eio.session(sid) as session:
+                    print('received message from ', session['username'])
+        """
+        data = await self.get_session(sid)
+        yield data
+        await self.save_session(sid, data)
+
+    async def disconnect(self, sid: str | None = None) -> None:
+        """Disconnect a client.
+
+        :param sid: The session id of the client to close. If this parameter
+                    is not given, then all clients are closed.
+
+        Note: this method is a coroutine.
+        """
+        if sid is None:
+            for s in list(self.sockets):
+                await self.disconnect(s)
+            return
+        socket = self.sockets.get(sid)
+        if socket is None:
+            return
+        event = self.core.close(socket, self.reason.SERVER_DISCONNECT,
+                                monotonic())
+        if event is not None:
+            self.logger.info('%s: disconnected (%s)', sid, event.reason)
+            await self._teardown(socket, flush=True)
+            await self._call_disconnect(sid, event.reason)
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        """Handle an HTTP request from the client.
+
+        This is the entry point of the Engine.IO application. This function
+        returns the HTTP response to deliver to the client, in the form the
+        framework of ``async_mode`` expects.
+
+        The arguments are the framework's: ``(scope, receive, send)`` for
+        ASGI (recognized whatever ``async_mode`` is), the request for aiohttp
+        and sanic, the request handler for tornado.
+
+        Note: this method is a coroutine.
+        """
+        if len(args) == 3:
+            exchange: Exchange = asgi.translate_request(*args)
+        else:
+            exchange = self._adapter.translate_request(*args, **kwargs)
+        req = exchange.request
+        route = self.core.route(req, monotonic())
+        if route.closed is not None:
+            closed, event = route.closed
+            await self._closed(cast(AsyncSocket, closed), event)
+        action = route.action
+        if action is Action.POLL:
+            response = await route.session.handle_get_request(  # type: ignore[union-attr]
+                exchange.environ)
+        elif action is Action.POST:
+            response = await route.session.handle_post_request(  # type: ignore[union-attr]
+                exchange.environ)
+        elif action is Action.HANDSHAKE:
+            return await self._handshake(route, exchange)
+        elif action is Action.UPGRADE:
+            return await self._upgrade(route, exchange)
+        else:
+            if route.refusal is not None:
+                await self._refused(route.refusal, req.method,
+                                    exchange.environ)
+            response = route.response
+        return await exchange.respond(response)
+
+    async def shutdown(self) -> None:
+        """Stop Engine.IO background tasks.
+
+        This method stops background activity initiated by the Engine.IO
+        server. It must be called before shutting down the web server.
+
+        Note: this method is a coroutine.
+        """
+        self._stopping = True
+        self._service_wake.set()
+        task, self._service_task = self._service_task, None
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._stopping = False
+        # A new event: the server may be started again on another loop.
+        self._service_wake = asyncio.Event()
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any,
+                              **kwargs: Any) -> asyncio.Task[Any]:
+        """Start a background task using the appropriate async model.
+
+        This is a utility function that applications can use to start a
+        background task using the method that is compatible with the
+        selected async mode.
+
+        :param target: the target function to execute: a coroutine function
+                       (a plain function runs on the event loop).
+        :param args: arguments to pass to the function.
+        :param kwargs: keyword arguments to pass to the function.
+
+        The return value is a ``asyncio.Task`` object.
+        """
+        async def run() -> Any:
+            ret = target(*args, **kwargs)
+            if isawaitable(ret):
+                ret = await ret
+            return ret
+
+        return self._spawn(run())
+
+    async def sleep(self, seconds: float = 0) -> None:
+        """Sleep for the requested amount of time using the appropriate async
+        model.
+
+        This is a utility function that applications can use to put a task to
+        sleep without having to worry about using the correct call for the
+        selected async mode.
+
+        Note: this method is a coroutine.
+        """
+        await asyncio.sleep(seconds)
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> asyncio.Queue[Any]:
+        """Create a queue object using the appropriate async model.
+
+        This is a utility function that applications can use to create a
+        queue without having to worry about using the correct call for the
+        selected async mode. For asyncio based async modes, this returns an
+        instance of ``asyncio.Queue``.
+        """
+        return asyncio.Queue(*args, **kwargs)
+
+    def get_queue_empty_exception(self) -> type[BaseException]:
+        """Return the queue empty exception for the appropriate async model.
+
+        This is a utility function that applications can use to work with a
+        queue without having to worry about using the correct call for the
+        selected async mode. For asyncio based async modes, this returns an
+        instance of ``asyncio.QueueEmpty``.
+        """
+        return asyncio.QueueEmpty
+
+    def create_event(self, *args: Any, **kwargs: Any) -> asyncio.Event:
+        """Create an event object using the appropriate async model.
+
+        This is a utility function that applications can use to create an
+        event without having to worry about using the correct call for the
+        selected async mode. For asyncio based async modes, this returns an
+        instance of ``asyncio.Event``.
+        """
+        return asyncio.Event(*args, **kwargs)
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- output ----------------------------------------------------------
+    async def _send_frame(self, sid: str, frame: packet.Frame) -> None:
+        socket = self.sockets.get(sid)
+        if socket is None:
+            self.logger.warning('%s: cannot send, no such session', sid)
+            return
+        result = socket.push(frame)
+        if result is Push.WRITE:
+            # The hot path of a WebSocket session: write in place, as
+            # _ws_write does, without another coroutine layer.
+            try:
+                await socket.ws.send(frame)
+            except (OSError, ValueError, RuntimeError) as exc:
+                self.logger.info('%s: websocket write failed (%s)', sid,
+                                 str(exc) or type(exc).__name__)
+                await self._close(socket, self.reason.TRANSPORT_ERROR)
+        elif result is Push.BUFFERED:
+            socket.wake_poll()
+        elif result is Push.FLUSH:
+            await self._ws_write_buffered(socket)
+        elif result is Push.OVERFLOW:
+            self.logger.warning('%s: client does not collect its messages '
+                                '(max_outgoing_buffer_size reached); '
+                                'disconnecting', sid)
+            await self._close(socket, self.reason.TRANSPORT_ERROR)
+
+    async def _ws_write(self, socket: AsyncSocket, frame: packet.Frame) -> None:
+        ws = socket.ws
+        if ws is None:
+            return
+        try:
+            await ws.send(frame)
+        except (OSError, ValueError, RuntimeError) as exc:
+            self.logger.info('%s: websocket write failed (%s)', socket.sid,
+                             str(exc) or type(exc).__name__)
+            await self._close(socket, self.reason.TRANSPORT_ERROR)
+
+    async def _ws_write_buffered(self, socket: AsyncSocket) -> None:
+        """Write what the session buffered for its WebSocket (Push.FLUSH)."""
+        for frame in socket.take():
+            if socket.closed:
+                break
+            await self._ws_write(socket, frame)
+
+    async def _flush_ws(self, socket: AsyncSocket, ws: WebSocket) -> None:
+        """Write everything buffered, then switch the session to direct
+        writes (frames pushed meanwhile are picked up by the loop)."""
+        while True:
+            frames = socket.take()
+            if not frames and socket.finish_flush():
+                return
+            for frame in frames:
+                await ws.send(frame)
+
+    # -- events ----------------------------------------------------------
+    async def _trigger_event(self, event: str, *args: Any) -> Any:
+        handler = self.handlers.get(event)
+        if handler is None:
+            return None
+        try:
+            ret = handler(*args)
+            if ret is not None and isawaitable(ret):
+                ret = await ret
+            return ret
+        except Exception:
+            self.logger.exception('%s: %s handler error', args[0] if args else '',
+                                  event)
+            return False if event == 'connect' else None
+
+    async def _run_allow_request(self, environ: dict[str, Any]) -> Any:
+        try:
+            ret = self.allow_request(environ)  # type: ignore[misc]
+            if ret is not None and isawaitable(ret):
+                ret = await ret
+            return ret
+        except Exception:
+            self.logger.exception('allow_request hook error')
+            return False
+
+    async def _dispatch(self, socket: AsyncSocket, events: list[Any]) -> None:
+        for event in events:
+            if type(event) is MessageReceived:
+                await self._on_message(socket, event.data)
+            elif type(event) is Disconnected:
+                await self._teardown(socket)
+                await self._on_disconnect(socket, event.reason)
+            elif event is Push.BUFFERED:
+                socket.wake_poll()  # the session answered (a v3 pong)
+
+    async def _on_message(self, socket: AsyncSocket, data: Any) -> None:
+        if socket.dispatching:
+            # The session's chain is busy: queue behind it, keeping order.
+            self._enqueue(socket, (_MESSAGE, data))
+            return
+        handler = self.handlers.get('message')
+        if handler is None:
+            return
+        # A plain handler runs right here.  A coroutine handler is awaited
+        # here too without async_handlers; with them it goes to the
+        # session's chain task, so the reader goes on while it runs.
+        try:
+            ret = handler(socket.sid, data)
+            if ret is not None and (type(ret) is CoroutineType
+                                    or isawaitable(ret)):
+                if self.async_handlers:
+                    self._enqueue(socket, (_AWAIT, ret))
+                else:
+                    await ret
+        except Exception:
+            self.logger.exception('%s: message handler error', socket.sid)
+
+    async def _on_disconnect(self, socket: AsyncSocket, reason: str) -> None:
+        self.logger.info('%s: disconnected (%s)', socket.sid, reason)
+        if self.async_handlers and socket.dispatching:
+            # After the messages still queued, never before them.
+            self._enqueue(socket, (_DISCONNECT, reason))
+            return
+        await self._call_disconnect(socket.sid, reason)
+
+    def _enqueue(self, socket: AsyncSocket, item: tuple[int, Any]) -> None:
+        # Handlers of one session run one at a time, in arrival order, in one
+        # task per busy session: no task per message once it is busy.
+        if socket.dispatching:
+            pending = socket.pending
+            if pending is None:
+                pending = socket.pending = deque()
+            pending.append(item)
+            return
+        socket.dispatching = True
+        task = _start_task(self._drain(socket, item))
+        if not task.done():  # an eager start may have finished it
+            socket.chain = task
+
+    async def _drain(self, socket: AsyncSocket, item: tuple[int, Any]) -> None:
+        sid = socket.sid
+        try:
+            while True:
+                kind, value = item
+                if kind == _AWAIT:
+                    try:
+                        await value
+                    except Exception:
+                        self.logger.exception('%s: message handler error', sid)
+                elif kind == _MESSAGE:
+                    await self._trigger_event('message', sid, value)
+                else:
+                    await self._call_disconnect(sid, value)
+                pending = socket.pending
+                if not pending:
+                    return
+                item = pending.popleft()
+        finally:
+            socket.dispatching = False
+            socket.chain = None
+
+    async def _call_disconnect(self, sid: str, reason: str) -> None:
+        await self._trigger_event('disconnect',
+                                  *self._disconnect_args(sid, reason))
+
+    async def _close(self, socket: AsyncSocket, reason: str) -> None:
+        event = self.core.close(socket, reason, monotonic())
+        if event is not None:
+            await self._teardown(socket)
+            await self._on_disconnect(socket, event.reason)
+
+    async def _closed(self, socket: AsyncSocket, event: Disconnected) -> None:
+        await self._teardown(socket)
+        await self._on_disconnect(socket, event.reason)
+
+    async def _teardown(self, socket: AsyncSocket, flush: bool = False) -> None:
+        """Release a closed session's transport."""
+        socket.wake_poll()
+        for ws in (socket.upgrade_ws, socket.ws):
+            if ws is None:
+                continue
+            if flush and ws is socket.ws:
+                for frame in socket.take():
+                    try:
+                        await ws.send(frame)
+                    except (OSError, ValueError, RuntimeError):
+                        break
+            if ws is socket.upgrade_ws and socket.keeps_probe_open():
+                self._spawn(self._close_later(
+                    ws, self.config.heartbeat.upgrade_timeout))
+                continue
+            await ws.close()
+
+    async def _close_later(self, ws: WebSocket, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await ws.close()
+
+    # -- handshake -------------------------------------------------------
+    async def _refused(self, refusal: Any, method: str, environ: Any) -> None:
+        self._log_refusal(refusal, method)
+        if 'connection_error' in self.handlers:
+            await self._trigger_event('connection_error', refusal, environ)
+
+    async def _handshake(self, route: Any, exchange: Exchange) -> Any:
+        if self.allow_request is not None:
+            verdict = await self._run_allow_request(exchange.environ)
+            if verdict is not True and verdict is not None:
+                response, refusal = self.core.forbid(verdict, route.headers)
+                await self._refused(refusal, 'GET', exchange.environ)
+                return await exchange.respond(response)
+        sid = self.generate_id()
+        now = monotonic()
+        socket = cast(AsyncSocket, self.core.open_session(
+            sid, route.transport, now, self._socket_factory, route.protocol,
+            route.b64))
+        ret = await self._trigger_event('connect', sid, exchange.environ)
+        if ret is not None and ret is not True:
+            response = self.core.reject(socket, ret, route.headers)
+            self.logger.info('%s: connection refused by the application', sid)
+            return await exchange.respond(response)
+        if route.transport == WEBSOCKET:
+            ws = await self._accept_websocket(exchange)
+            if ws is None:
+                self.core.close(socket, self.reason.TRANSPORT_ERROR, now)
+                return await exchange.respond(self._no_websocket(route))
+            socket.ws = ws
+            frames = self.core.accept(socket, monotonic())
+            self._start_service()
+            self.logger.info('%s: connected (websocket) from %s', sid,
+                             exchange.environ.get('REMOTE_ADDR') or '?')
+            try:
+                for frame in frames:
+                    await ws.send(frame)
+                await socket._websocket_handler(ws)
+            except OSError:
+                await self._close(socket, self.reason.TRANSPORT_ERROR)
+            return await exchange.finish_websocket()
+        frames = self.core.accept(socket, now)
+        self._start_service()
+        self.logger.info('%s: connected (polling) from %s', sid,
+                         exchange.environ.get('REMOTE_ADDR') or '?')
+        response = self.core.payload_response(frames, exchange.request,
+                                              route.headers)
+        cookie = self.core.cookie_header(sid)
+        if cookie is not None:
+            response.headers.append(cookie)
+        return await exchange.respond(response)
+
+    def _no_websocket(self, route: Any) -> Response:
+        self.logger.warning('WebSocket transport not available with this '
+                            'request (async_mode=%s)', self.async_mode)
+        return error_response(ErrorCode.BAD_REQUEST, route.headers)
+
+    async def _accept_websocket(self, exchange: Exchange) -> WebSocket | None:
+        try:
+            return await exchange.accept_websocket(self.max_http_buffer_size)
+        except (OSError, ValueError) as exc:
+            self.logger.warning('WebSocket handshake failed: %s', exc)
+            return None
+
+    # -- long-polling ----------------------------------------------------
+    async def _handle_get(self, socket: AsyncSocket,
+                          environ: dict[str, Any]) -> Response:
+        req: Request = environ['engineio.request']
+        cors = self.core.cors_headers(req) or []
+        socket.poll_active = True
+        try:
+            frames = socket.take_poll()
+            if not frames:
+                event = socket.poll_event()
+                loop = asyncio.get_running_loop()
+                # The heartbeat guarantees output within one ping interval;
+                # the bound only protects against a stuck session.
+                limit = monotonic() + self.config.ping_interval + \
+                    self.config.heartbeat.timeout
+                while not frames and not socket.closed:
+                    remaining = limit - monotonic()
+                    if remaining <= 0:
+                        frames = [NOOP_FRAME]
+                        break
+                    event.clear()
+                    timer = loop.call_later(remaining, event.set)
+                    try:
+                        await event.wait()
+                    finally:
+                        timer.cancel()
+                    frames = socket.take_poll()
+        finally:
+            socket.poll_active = False
+        if not frames:
+            frames = ['1']
+        self._report_http(frames, cors)
+        return self.core.payload_response(frames, req, cors, socket)
+
+    async def _handle_post(self, socket: AsyncSocket,
+                           environ: dict[str, Any]) -> Response:
+        req: Request = environ['engineio.request']
+        cors = self.core.cors_headers(req) or []
+        socket.post_active = True
+        try:
+            body = await read_body(environ, self.max_http_buffer_size)
+        except OSError:
+            body = b''
+        finally:
+            socket.post_active = False
+        if body is None:
+            self.logger.warning('%s: payload larger than max_http_buffer_size',
+                                socket.sid)
+            await self._close(socket, self.reason.TRANSPORT_ERROR)
+            return self.core.too_large_response(cors)
+        events, error = self.core.post(socket, body, monotonic())
+        await self._dispatch(socket, events)
+        if error is not None:
+            self.logger.warning('%s: bad payload (%s)', socket.sid, error)
+            return error_response(ErrorCode.BAD_REQUEST, cors)
+        self._report_http()
+        return self.core.ok_response(cors)
+
+    # -- websocket -------------------------------------------------------
+    async def _upgrade(self, route: Any, exchange: Exchange) -> Any:
+        socket: AsyncSocket = route.session
+        ws = await self._accept_websocket(exchange)
+        if ws is None:
+            return await exchange.respond(self._no_websocket(route))
+        if not socket.can_upgrade():
+            await ws.close()
+            return await exchange.finish_websocket()
+        socket.begin_upgrade(monotonic())
+        socket.upgrade_ws = ws
+        if self.core.schedule(socket):
+            self._service_wake.set()
+        await socket._websocket_handler(ws)
+        return await exchange.finish_websocket()
+
+    async def _run_websocket(self, socket: AsyncSocket, ws: WebSocket) -> None:
+        if socket.upgrade_ws is ws and not await self._probe(socket, ws):
+            return
+        reason = self.reason.TRANSPORT_CLOSE
+        try:
+            await self._flush_ws(socket, ws)
+            # The hot path: one await for the frame, one core call, then the
+            # handler, with no task or queue in between.
+            wait = ws.wait
+            receive_frame = socket.receive_frame
+            on_message = self._on_message
+            while socket.state is OPEN:
+                frame = await wait()
+                if frame is None:
+                    break
+                event = receive_frame(frame, monotonic())
+                if event is not None:
+                    if type(event) is MessageReceived:
+                        await on_message(socket, event.data)
+                    elif event is Push.FLUSH:
+                        await self._ws_write_buffered(socket)  # a v3 pong
+                    else:
+                        self.core.forget(socket, monotonic())
+                        await self._dispatch(socket, [event])
+        except ContentTooLongError:
+            self.logger.warning('%s: websocket message larger than '
+                                'max_http_buffer_size', socket.sid)
+            reason = self.reason.TRANSPORT_ERROR
+        except OSError:
+            reason = self.reason.TRANSPORT_ERROR
+        except asyncio.CancelledError:
+            # The web server is going away: the session ends with it.
+            await self._close(socket, reason)
+            raise
+        await self._close(socket, reason)
+        await ws.close()
+
+    async def _probe(self, socket: AsyncSocket, ws: WebSocket) -> bool:
+        """Run the upgrade probe; True once the session moved to ``ws``."""
+        while True:
+            try:
+                frame = await ws.wait()
+            except (OSError, ContentTooLongError):
+                frame = None
+            if frame is None:
+                if not socket.closed:
+                    self.logger.info('%s: upgrade to websocket failed (the '
+                                     'websocket closed during the probe)',
+                                     socket.sid)
+                socket.abort_upgrade()
+                socket.upgrade_ws = None
+                return False
+            reply, outcome = socket.probe_frame(frame, monotonic())
+            if reply is not None:
+                await ws.send(reply)
+                socket.wake_poll()
+            if outcome is None:
+                continue
+            if type(outcome) is UpgradeCompleted:
+                socket.ws = ws
+                socket.upgrade_ws = None
+                socket.wake_poll()
+                self.logger.info('%s: upgraded to websocket', socket.sid)
+                return True
+            socket.upgrade_ws = None
+            await ws.close()
+            if not socket.closed:
+                self.logger.info('%s: upgrade to websocket failed (unexpected '
+                                 'frame %r during the probe)', socket.sid,
+                                 frame)
+            return False
+
+    # -- timers ----------------------------------------------------------
+    def _start_service(self) -> None:
+        if self._service_task is None:
+            self._service_task = asyncio.ensure_future(self._service())
+        else:
+            self._service_wake.set()
+
+    async def _service(self) -> None:
+        """The one timer loop: sleeps until the earliest session deadline."""
+        wake = self._service_wake
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            wake.clear()
+            due = self.core.expire(monotonic())
+            deadline = self.core.next_deadline()
+            for socket, outcomes in due:
+                for outcome in outcomes:
+                    try:
+                        await self._on_deadline(cast(AsyncSocket, socket),
+                                                outcome)
+                    except Exception:  # the timer loop must survive a bug
+                        self.logger.exception('%s: timer error', socket.sid)
+            if deadline is None:
+                await wake.wait()
+                continue
+            timer = loop.call_later(max(0.0, deadline - monotonic()), wake.set)
+            try:
+                await wake.wait()
+            finally:
+                timer.cancel()
+
+    async def _on_deadline(self, socket: AsyncSocket, outcome: Any) -> None:
+        if outcome is UPGRADE_EXPIRED:
+            self.logger.info('%s: upgrade to websocket timed out; staying on '
+                             'polling', socket.sid)
+            if socket.upgrade_ws is not None:
+                self._spawn(socket.upgrade_ws.close())
+        elif type(outcome) is Disconnected:
+            # Handlers and writes may take a while: not in the timer loop.
+            self._spawn(self._closed(socket, outcome))
+        elif outcome is Push.WRITE:
+            self._spawn(socket._send_ping())
+        elif outcome is Push.BUFFERED:
+            await socket._send_ping()
+
+
+__all__ = ['POLLING', 'WEBSOCKET', 'AsyncServer']

@@ -1,0 +1,77 @@
+"""The per-session object of the asyncio server (``eio.sockets`` values).
+
+It is the core's :class:`~engineio.sansio.session.Session` plus what the
+driver needs to move bytes: the poll waiter, the WebSocket, the messages
+waiting for the application's handler.  Its hook methods are coroutines with
+the names python-socketio's async admin instrumentation wraps.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+from .sansio.models import Response
+from .sansio.session import PING_FRAME, Heartbeat, Session
+
+
+class AsyncSocket(Session):
+    """An Engine.IO session of an :class:`~engineio.AsyncServer`."""
+
+    __slots__ = (
+        '_event',
+        'chain',
+        'dispatching',
+        'pending',
+        'server',
+        'session',
+        'upgrade_ws',
+        'ws',
+    )
+
+    def __init__(self, sid: str, transport: str, heartbeat: Heartbeat,
+                 now: float, server: Any = None) -> None:
+        super().__init__(sid, transport, heartbeat, now)
+        self.server = server
+        #: The application's session dict (see ``AsyncServer.session()``).
+        self.session: dict[str, Any] | None = None
+        self.ws: Any = None
+        self.upgrade_ws: Any = None
+        #: Messages (and a final disconnect) waiting for the handler.
+        self.pending: deque[Any] | None = None
+        #: A handler of this session is running in :attr:`chain`.
+        self.dispatching = False
+        #: The task running this session's handlers (a strong reference:
+        #: the event loop keeps only weak ones).
+        self.chain: asyncio.Task[None] | None = None
+        self._event: asyncio.Event | None = None
+
+    def poll_event(self) -> asyncio.Event:
+        """The event a pending long-poll waits on (created on first use)."""
+        if self._event is None:
+            self._event = asyncio.Event()
+        return self._event
+
+    def wake_poll(self) -> None:
+        if self.poll_active and self._event is not None:
+            self._event.set()
+
+    # Hooks: python-socketio's admin instrumentation wraps these by name.
+    async def handle_get_request(self, environ: dict[str, Any]) -> Response:
+        """Answer a long-polling GET (waits until there is output)."""
+        return await self.server._handle_get(self, environ)  # type: ignore[no-any-return]
+
+    async def handle_post_request(self, environ: dict[str, Any]) -> Response:
+        """Consume a long-polling POST."""
+        return await self.server._handle_post(self, environ)  # type: ignore[no-any-return]
+
+    async def _websocket_handler(self, ws: Any) -> None:
+        """Run this session's WebSocket until it ends."""
+        await self.server._run_websocket(self, ws)
+
+    async def _send_ping(self) -> None:
+        """Deliver the ping the heartbeat just queued."""
+        if self.direct:
+            await self.server._ws_write(self, PING_FRAME)
+        else:
+            self.wake_poll()

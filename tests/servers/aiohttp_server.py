@@ -1,0 +1,23 @@
+"""Serve the echo app with aiohttp on 127.0.0.1 (``eio.attach(app)``)."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from asgi_common import listen, make_server, ready
+
+
+async def main() -> None:
+    eio = make_server('aiohttp')
+    app = web.Application()
+    eio.attach(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = listen()
+    await web.SockSite(runner, sock).start()
+    ready(sock)
+    await asyncio.Event().wait()
+
+
+asyncio.run(main())
