@@ -101,7 +101,7 @@ class BaseServer:
         self.transports = list(self.config.transports)
         self.core = ServerCore(self.config)
         #: Open sessions by sid (the per-session socket objects).
-        self.sockets: dict[str, Any] = self.core.sessions  # type: ignore[assignment]
+        self.sockets: dict[str, Any] = self.core.sessions
         self.handlers: dict[str, Callable[..., Any]] = {}
         self._disconnect_takes_reason = True
         if json is not None:

@@ -45,7 +45,8 @@ def encode_data(packet_type: int, data: Any) -> Frame:
         return _TYPE_CHARS[packet_type] + data
     if isinstance(data, binary_types):
         return bytes(data)
-    return _TYPE_CHARS[packet_type] + Packet.json.dumps(data, separators=(',', ':'))
+    encoded: str = Packet.json.dumps(data, separators=(',', ':'))
+    return _TYPE_CHARS[packet_type] + encoded
 
 
 def b64_frame(data: bytes) -> str:

@@ -23,7 +23,7 @@ MAX_DECODE_PACKETS = 100_000
 def encode_frames(frames: Iterable[Frame]) -> str:
     """Join encoded packets into one polling payload."""
     return SEPARATOR.join(
-        b64_frame(f) if isinstance(f, binary_types) else f  # type: ignore[arg-type]
+        b64_frame(f) if isinstance(f, binary_types) else f
         for f in frames)
 
 

@@ -11,7 +11,7 @@ import functools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from . import _runtime, packet
 from .adapters import wsgi
@@ -263,7 +263,7 @@ class Server(BaseServer):
         with self._lock:
             route = self.core.route(req, monotonic())
         if route.closed is not None:
-            self._closed(*route.closed)
+            self._closed(cast(Socket, route.closed[0]), route.closed[1])
         action = route.action
         if action is Action.POLL:
             response = route.session.handle_get_request(environ)  # type: ignore[union-attr]
@@ -276,7 +276,7 @@ class Server(BaseServer):
         else:
             if route.refusal is not None:
                 self._refused(route.refusal, req.method, environ)
-            response = route.response  # type: ignore[assignment]
+            response = cast(Response, route.response)
         return wsgi.respond(start_response, response)
 
     def shutdown(self) -> None:
@@ -525,9 +525,9 @@ class Server(BaseServer):
         sid = self.generate_id()
         now = monotonic()
         with self._lock:
-            socket = self.core.open_session(sid, route.transport, now,
+            socket = cast(Socket, self.core.open_session(sid, route.transport, now,
                                             self._socket_factory,
-                                            route.protocol, route.b64)
+                                            route.protocol, route.b64))
         ret = self._trigger_event('connect', sid, environ)
         if ret is not None and ret is not True:
             with self._lock:
@@ -742,7 +742,8 @@ class Server(BaseServer):
             with self._lock:
                 due = self.core.expire(monotonic())
                 deadline = self.core.next_deadline()
-            for socket, outcomes in due:
+            for session, outcomes in due:
+                socket = cast(Socket, session)
                 for outcome in outcomes:
                     if outcome is UPGRADE_EXPIRED:
                         self.logger.info('%s: upgrade to websocket timed out; '

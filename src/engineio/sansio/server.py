@@ -331,7 +331,8 @@ class ServerCore:
         }
         if session.protocol == 3:
             del data['maxPayload']  # v3 handshakes do not announce it
-        return '0' + pk.Packet.json.dumps(data, separators=(',', ':'))
+        encoded: str = pk.Packet.json.dumps(data, separators=(',', ':'))
+        return '0' + encoded
 
     def accept(self, session: Session, now: float) -> list[Frame]:
         """``connect`` accepted the session: start its heartbeat and return
