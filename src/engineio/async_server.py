@@ -73,7 +73,11 @@ class Exchange(Protocol):
     request: Request
 
     async def respond(self, response: Response) -> Any: ...
-    async def accept_websocket(self, max_size: int) -> WebSocket | None: ...
+    # ``compression``: the permessage-deflate threshold, None for off; an
+    # adapter whose framework cannot negotiate it ignores it.
+    async def accept_websocket(self, max_size: int,
+                               compression: int | None = None
+                               ) -> WebSocket | None: ...
     async def finish_websocket(self) -> Any: ...
 
 
@@ -180,6 +184,21 @@ class AsyncServer(BaseServer):
     :param allow_eio3: Whether to accept clients of Engine.IO protocol v3
                        (Engine.IO 3.x, Socket.IO v2). The default is
                        ``False``: they get a 400 response.
+    :param websocket_compression: permessage-deflate (RFC 7692) for
+                                  WebSocket messages, negotiated when the
+                                  client offers it. ``False`` (the default,
+                                  as in the official server): off. ``True``:
+                                  on with a 1024-byte threshold; a dict
+                                  ``{'threshold': n}``: on with threshold
+                                  ``n``. aiohttp and tornado compress every
+                                  message once it is negotiated (their APIs
+                                  have no per-message switch), so the
+                                  threshold does not apply there. sanic
+                                  never negotiates it. Under ASGI the web
+                                  server decides (uvicorn and hypercorn
+                                  negotiate it whenever the client offers
+                                  it, daphne never), whatever this option
+                                  says.
     :param kwargs: Reserved for future extensions, any additional parameters
                    given as keyword arguments will be silently ignored.
 
@@ -717,7 +736,8 @@ class AsyncServer(BaseServer):
 
     async def _accept_websocket(self, exchange: Exchange) -> WebSocket | None:
         try:
-            return await exchange.accept_websocket(self.max_http_buffer_size)
+            return await exchange.accept_websocket(
+                self.max_http_buffer_size, self.config.websocket_compression)
         except (OSError, ValueError) as exc:
             self.logger.warning('WebSocket handshake failed: %s', exc)
             return None

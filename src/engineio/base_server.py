@@ -72,6 +72,7 @@ class BaseServer:
                  allow_request: Callable[..., Any] | None = None,
                  initial_packet: Any = None,
                  allow_eio3: bool = False,
+                 websocket_compression: bool | dict[str, Any] = False,
                  **kwargs: Any) -> None:
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
@@ -93,7 +94,9 @@ class BaseServer:
             cors_credentials=cors_credentials, transports=transports,
             enforce_timeouts=self.monitor_clients,
             max_outgoing_buffer_size=max_outgoing_buffer_size,
-            initial_packet=initial_packet, allow_eio3=allow_eio3)
+            initial_packet=initial_packet, allow_eio3=allow_eio3,
+            websocket_compression=websocket_compression)
+        self.websocket_compression = websocket_compression
         self.max_outgoing_buffer_size = max_outgoing_buffer_size
         self.allow_request = allow_request
         self.initial_packet = initial_packet

@@ -119,6 +119,18 @@ class Server(BaseServer):
     :param allow_eio3: Whether to accept clients of Engine.IO protocol v3
                        (Engine.IO 3.x, Socket.IO v2). The default is
                        ``False``: they get a 400 response.
+    :param websocket_compression: permessage-deflate (RFC 7692) for
+                                  WebSocket messages, negotiated when the
+                                  client offers it. ``False`` (the default,
+                                  as in the official server): off. ``True``:
+                                  on, messages shorter than 1024 bytes are
+                                  sent uncompressed. A dict
+                                  ``{'threshold': n}``: on, with ``n`` as
+                                  that size. Served over the request's raw
+                                  socket (Werkzeug, gunicorn, eventlet,
+                                  gevent's pywsgi without gevent-websocket's
+                                  handler); gevent-websocket's handler and
+                                  uWSGI never compress.
     :param kwargs: Reserved for future extensions, any additional parameters
                    given as keyword arguments will be silently ignored.
 
@@ -573,7 +585,8 @@ class Server(BaseServer):
     def _accept_websocket(self, environ: dict[str, Any]) -> Any:
         try:
             return self._async.websocket(environ, self.max_http_buffer_size,
-                                         self.config.ping_timeout)
+                                         self.config.ping_timeout,
+                                         self.config.websocket_compression)
         except (OSError, ValueError) as exc:
             self.logger.warning('WebSocket handshake failed: %s', exc)
             return None

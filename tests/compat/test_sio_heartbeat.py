@@ -64,4 +64,9 @@ def test_core_timer_follows_the_pong() -> None:
     due = core.expire(0.5)
     assert due and due[0][0] is session  # the first ping is queued
     assert session.receive(packet.PONG, None, 0.6) is None
+    # The core may look in between, but the next ping is due one interval
+    # after the pong, not at the pong deadline (3.5).
+    assert core.expire(1.09) == []
     assert core.next_deadline() == pytest.approx(1.1)
+    due = core.expire(1.1)
+    assert due and due[0][0] is session

@@ -7,7 +7,9 @@ WSGI servers.  Web frameworks are a separate axis (see ``adapters``).
 
 Each mode ``M`` lives in the module ``M_runtime`` and provides ``name``,
 ``Event``, ``Lock``, ``Queue``, ``QueueEmpty``, ``sleep``, ``spawn``,
-``make_pool`` and ``websocket(environ, max_message_size, write_timeout)``.
+``make_pool`` and ``websocket(environ, max_message_size, write_timeout,
+compression)`` (``compression``: the permessage-deflate threshold in bytes,
+or None for none).
 Importing a runtime module raises :class:`ImportError` when the mode cannot
 be used here (a package is missing, or for ``gevent_uwsgi``, the process is
 not a uWSGI server running gevent), which is what automatic selection tests.

@@ -61,14 +61,15 @@ def make_pool() -> SpawnPool:
 
 
 def websocket(environ: dict[str, Any], max_message_size: int,
-              write_timeout: float) -> RawSocketWebSocket | None:
+              write_timeout: float,
+              compression: int | None = None) -> RawSocketWebSocket | None:
     """Take over the green socket of a WSGI request for a WebSocket, or
     None when the WSGI server does not expose its socket."""
     sock = raw_socket(environ)
     if sock is None:
         return None
     ws = RawSocketWebSocket(sock, environ, Lock(), max_message_size,
-                            write_timeout)
+                            write_timeout, compression)
     set_idle = environ.get('eventlet.set_idle')
     if set_idle is not None:
         # eventlet.wsgi counts the connection as busy until told otherwise;

@@ -49,18 +49,20 @@ def make_pool() -> SpawnPool:
 
 
 def websocket(environ: dict[str, Any], max_message_size: int,
-              write_timeout: float) -> Any:
+              write_timeout: float, compression: int | None = None) -> Any:
     """The WebSocket of a WSGI request: gevent-websocket's if its handler
     already accepted one, else one over the raw socket; None when neither
     is available."""
     ws = environ.get('wsgi.websocket')
     if ws is not None:
+        # gevent-websocket has already answered the handshake, and it has
+        # no permessage-deflate: ``compression`` cannot apply here.
         return GeventWebSocket(ws, Lock(), max_message_size)
     sock = raw_socket(environ)
     if sock is None:
         return None
     return RawSocketWebSocket(sock, environ, Lock(), max_message_size,
-                              write_timeout)
+                              write_timeout, compression)
 
 
 class GeventWebSocket:

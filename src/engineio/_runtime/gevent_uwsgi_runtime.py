@@ -61,9 +61,13 @@ _READ = 1  # libev's EV_READ
 
 
 def websocket(environ: dict[str, Any], max_message_size: int,
-              write_timeout: float) -> UwsgiWebSocket:
+              write_timeout: float,
+              compression: int | None = None) -> UwsgiWebSocket:
     """Accept the request as a WebSocket (raises OSError if uWSGI cannot,
-    e.g. without --http-websockets behind its HTTP router)."""
+    e.g. without --http-websockets behind its HTTP router).
+
+    ``compression`` is ignored: uWSGI's handshake negotiates no extension.
+    """
     return UwsgiWebSocket(max_message_size)
 
 

@@ -30,11 +30,12 @@ def make_pool() -> WorkerPool:
 
 
 def websocket(environ: dict[str, Any], max_message_size: int,
-              write_timeout: float) -> RawSocketWebSocket | None:
+              write_timeout: float,
+              compression: int | None = None) -> RawSocketWebSocket | None:
     """Take over the connection of a WSGI request for a WebSocket, or None
     when the WSGI server does not expose its socket."""
     sock = raw_socket(environ)
     if sock is None:
         return None
     return RawSocketWebSocket(sock, environ, Lock(), max_message_size,
-                              write_timeout)
+                              write_timeout, compression)

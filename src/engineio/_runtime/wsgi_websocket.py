@@ -26,6 +26,8 @@ from wsproto.events import (
     Request,
     TextMessage,
 )
+from wsproto.extensions import PerMessageDeflate
+from wsproto.frame_protocol import Opcode, RsvBits
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from ..exceptions import ContentTooLongError
@@ -86,11 +88,33 @@ def handshake_request(environ: dict[str, Any]) -> bytes:
     return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
 
 
+class ThresholdDeflate(PerMessageDeflate):
+    """wsproto's permessage-deflate, leaving messages shorter than
+    ``threshold`` bytes uncompressed (RFC 7692 lets a sender choose per
+    message; wsproto alone compresses every message once negotiated)."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def frame_outbound(self, proto: Any, opcode: Opcode, rsv: RsvBits,
+                       data: bytes, fin: bool) -> tuple[RsvBits, bytes]:
+        # send() hands wsproto whole messages, which it writes as a single
+        # frame (fin set, never a continuation), so ``data`` is the whole
+        # message.  A message sent uncompressed never enters the compressor,
+        # which keeps its context in step with the peer's decompressor.
+        if opcode in (Opcode.TEXT, Opcode.BINARY) and fin \
+                and len(data) < self.threshold:
+            return rsv, data
+        return super().frame_outbound(proto, opcode, rsv, data, fin)
+
+
 class RawSocketWebSocket:
     """A blocking WebSocket endpoint on an already accepted socket."""
 
     def __init__(self, sock: Any, environ: dict[str, Any], lock: Any,
-                 max_message_size: int, write_timeout: float) -> None:
+                 max_message_size: int, write_timeout: float,
+                 compression: int | None = None) -> None:
         self.sock = sock
         self.environ = environ
         self.kind = server_kind(environ)
@@ -105,7 +129,10 @@ class RawSocketWebSocket:
         accept: AcceptConnection | RejectConnection = RejectConnection()
         for event in self._conn.events():
             if isinstance(event, Request):
-                accept = AcceptConnection()
+                # wsproto enables the extension only if the request offers
+                # it, and then answers with Sec-WebSocket-Extensions.
+                accept = AcceptConnection(extensions=[] if compression is None
+                                          else [ThresholdDeflate(compression)])
         sock.settimeout(write_timeout)
         self._sendall(self._conn.send(accept))
         if isinstance(accept, RejectConnection):
@@ -193,8 +220,11 @@ class RawSocketWebSocket:
                 self._sendall(self._conn.send(CloseConnection(code=code)))
             except (OSError, LocalProtocolError):
                 pass
+        # Only the sending side: the peer answers the close frame, and that
+        # answer must be read (by wait() or finish_request()), not left on
+        # the connection for the WSGI server to parse as a request.
         try:
-            self.sock.shutdown(_socket.SHUT_RDWR)
+            self.sock.shutdown(_socket.SHUT_WR)
         except OSError:
             pass
 
@@ -206,6 +236,9 @@ class RawSocketWebSocket:
         """
         try:
             self.sock.shutdown(_socket.SHUT_WR)
+        except OSError:
+            pass  # already shut down by close()
+        try:
             self.sock.settimeout(0.1)
         except OSError:
             return

@@ -120,13 +120,18 @@ class AiohttpExchange:
         return web.Response(body=response.body, status=response.status,
                             headers=response.headers)
 
-    async def accept_websocket(self, max_size: int) -> AiohttpWebSocket:
+    async def accept_websocket(self, max_size: int,
+                               compression: int | None = None
+                               ) -> AiohttpWebSocket:
         """Complete the WebSocket handshake of this request."""
-        # No compression: the Engine.IO servers do not negotiate it by
-        # default, and compressing large frames in a thread could reorder
-        # writes.  aiohttp refuses a message of exactly max_msg_size, one
-        # byte more lets the limit itself through (check_size does the rest).
-        ws = web.WebSocketResponse(max_msg_size=max_size + 1, compress=False)
+        # compress=True negotiates permessage-deflate when the client offers
+        # it; aiohttp then compresses every message (a per-message argument
+        # can only turn compression on, so the threshold cannot apply), and
+        # serializes compressed writes itself.  aiohttp refuses a message of
+        # exactly max_msg_size, one byte more lets the limit itself through
+        # (check_size does the rest).
+        ws = web.WebSocketResponse(max_msg_size=max_size + 1,
+                                   compress=compression is not None)
         await ws.prepare(self.native)
         self._ws = ws
         return AiohttpWebSocket(ws, max_size)

@@ -251,8 +251,15 @@ class ASGIExchange:
             return bool(message['type'] == 'websocket.connect')
         return True
 
-    async def accept_websocket(self, max_size: int) -> ASGIWebSocket | None:
-        """Accept the WebSocket of this scope; None for an HTTP scope."""
+    async def accept_websocket(self, max_size: int,
+                               compression: int | None = None
+                               ) -> ASGIWebSocket | None:
+        """Accept the WebSocket of this scope; None for an HTTP scope.
+
+        ``compression`` is ignored: ASGI has no way to ask for an extension,
+        the web server negotiates permessage-deflate on its own (uvicorn
+        and hypercorn whenever the client offers it, daphne never).
+        """
         if self.scope['type'] != 'websocket':
             return None
         if not await self._connect():

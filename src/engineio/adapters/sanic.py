@@ -140,8 +140,14 @@ class SanicExchange:
                             headers=Header(response.headers),
                             content_type=None)
 
-    async def accept_websocket(self, max_size: int) -> SanicWebSocket | None:
-        """Complete the WebSocket handshake of this request."""
+    async def accept_websocket(self, max_size: int,
+                               compression: int | None = None
+                               ) -> SanicWebSocket | None:
+        """Complete the WebSocket handshake of this request.
+
+        ``compression`` is ignored: sanic's handshake builds its websockets
+        protocol without extensions, so it never negotiates permessage-deflate.
+        """
         protocol = self.native.transport.get_protocol()
         handshake = getattr(protocol, 'websocket_handshake', None)
         if handshake is None:

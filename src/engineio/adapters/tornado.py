@@ -114,9 +114,12 @@ class TornadoExchange:
                 seen.add(key)
         handler.finish(response.body)
 
-    async def accept_websocket(self, max_size: int) -> TornadoWebSocket | None:
+    async def accept_websocket(self, max_size: int,
+                               compression: int | None = None
+                               ) -> TornadoWebSocket | None:
         """Run tornado's WebSocket handshake; None if it failed (tornado
-        answered the client itself)."""
+        answered the client itself).  Compression is negotiated by the
+        handler's ``get_compression_options``."""
         handler = self.handler
         ws = TornadoWebSocket(handler, max_size)
         handler.eio_ws = ws
@@ -195,8 +198,13 @@ def get_tornado_handler(engineio_server: Any) -> Any:
             # The Engine.IO core applies cors_allowed_origins itself.
             return True
 
-        def get_compression_options(self) -> None:
-            return None
+        def get_compression_options(self) -> dict[str, Any] | None:
+            # Not None: tornado accepts permessage-deflate when offered, and
+            # then compresses every message (it has no per-message switch,
+            # so the threshold cannot apply).
+            if engineio_server.config.websocket_compression is None:
+                return None
+            return {}
 
         @property
         def max_message_size(self) -> int:

@@ -104,6 +104,39 @@ class Refusal(NamedTuple):
         return ERROR_MESSAGES[self.code]
 
 
+#: Smallest WebSocket message compressed when ``websocket_compression`` is
+#: on without a threshold: the default of the official server's
+#: ``perMessageDeflate``, below which deflate's overhead outweighs its gain.
+WEBSOCKET_COMPRESSION_THRESHOLD = 1024
+
+
+def websocket_compression_threshold(option: bool | dict[str, Any] | None
+                                    ) -> int | None:
+    """The ``websocket_compression`` option as a threshold in bytes, or
+    None when compression is off.
+
+    ``False``/``None``: off; ``True``: on with the default threshold; a dict
+    ``{'threshold': n}``: on, messages shorter than ``n`` bytes sent as is.
+    """
+    if option is None or option is False:
+        return None
+    if option is True:
+        return WEBSOCKET_COMPRESSION_THRESHOLD
+    if isinstance(option, dict):
+        unknown = set(option) - {'threshold'}
+        if unknown:
+            raise ValueError('unknown websocket_compression setting(s): '
+                             + ', '.join(sorted(map(str, unknown))))
+        threshold = option.get('threshold', WEBSOCKET_COMPRESSION_THRESHOLD)
+        if isinstance(threshold, bool) or not isinstance(threshold, int) \
+                or threshold < 0:
+            raise ValueError('websocket_compression threshold must be an '
+                             'integer >= 0')
+        return threshold
+    raise ValueError('websocket_compression must be a bool or a dict like '
+                     "{'threshold': 1024}")
+
+
 class ServerConfig:
     """The server options that shape the protocol, validated once."""
 
@@ -121,7 +154,8 @@ class ServerConfig:
                  enforce_timeouts: bool = True,
                  max_outgoing_buffer_size: int | None = None,
                  initial_packet: Any = None,
-                 allow_eio3: bool = False) -> None:
+                 allow_eio3: bool = False,
+                 websocket_compression: bool | dict[str, Any] = False) -> None:
         if isinstance(ping_interval, (tuple, list)):
             interval, grace = float(ping_interval[0]), float(ping_interval[1])
         else:
@@ -145,6 +179,10 @@ class ServerConfig:
         self.cookie = cookie
         self.cors_allowed_origins = cors_allowed_origins
         self.cors_credentials = cors_credentials
+        #: permessage-deflate (RFC 7692) for WebSocket messages: None when
+        #: off, else the smallest message (in bytes) worth compressing.
+        self.websocket_compression: int | None = \
+            websocket_compression_threshold(websocket_compression)
         if transports is None:
             self.transports: tuple[str, ...] = VALID_TRANSPORTS
         else:
