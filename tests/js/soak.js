@@ -38,7 +38,8 @@ setTimeout(() => { result.errors.push('timeout'); finish(false); }, TIMEOUT);
 
 function cycle() {
   return new Promise((resolve) => {
-    const ws = new WebSocket(wsUrl);
+    // No compression: the soak looks for our leaks, not zlib's footprint.
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
     let stage = 0;
     const timer = setTimeout(() => { fail('cycle timeout'); }, 10000);
     function fail(e) {
