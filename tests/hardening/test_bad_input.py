@@ -198,3 +198,35 @@ def test_slow_consumer_is_disconnected_at_the_buffer_limit(server_kind):
         healthy(base_url)
     finally:
         proc.stop()
+
+
+def test_foreign_origin_refused_on_both_transports(base):
+    import websocket
+    base_url, _, _ = base
+    host = base_url.split('://', 1)[1]
+    r = requests.get(url(base_url), headers={'Origin': 'http://evil.example'},
+                     timeout=5)
+    assert r.status_code == 400
+    ws_url = base_url.replace('http', 'ws', 1) + \
+        '/engine.io/?EIO=4&transport=websocket'
+    refused = False
+    try:
+        ws = websocket.create_connection(ws_url, timeout=5,
+                                         origin='http://evil.example')
+    except (websocket.WebSocketBadStatusException, ConnectionError, OSError):
+        refused = True
+    else:
+        # An ASGI server that cannot answer a refused handshake with HTTP
+        # closes the WebSocket before any Engine.IO packet.
+        try:
+            refused = not ws.recv()
+        except (websocket.WebSocketException, OSError):
+            refused = True
+        ws.close()
+    assert refused
+    # The same origin is accepted on both.
+    ws = websocket.create_connection(ws_url, timeout=5,
+                                     origin=f'http://{host}')
+    assert ws.recv().startswith('0{')
+    ws.close()
+    healthy(base_url)
