@@ -13,7 +13,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean():
-    out = run('ruff', 'check', 'src', 'tests', 'examples')
+    out = run('ruff', 'check', 'src', 'tests', 'examples', 'benchmarks')
     assert out.returncode == 0, out.stdout + out.stderr
 
 

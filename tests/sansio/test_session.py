@@ -279,3 +279,13 @@ def test_direct_websocket_session_counts_as_upgraded():
     assert session.upgraded
     polling, _ = handshake(core, sid='p')
     assert not polling.upgraded
+
+
+def test_closed_sessions_do_not_pile_up_in_the_timer_heap():
+    core = make_core()
+    for i in range(1000):
+        session, _ = handshake(core, sid=f's{i}', now=float(i) / 1000)
+        core.close(session, Reason.CLIENT_DISCONNECT, 1.0)
+    assert len(core._timers) < 200
+    live, _ = handshake(core, sid='live', now=1.0)
+    assert core.expire(26.0) == [(live, [Push.BUFFERED])]

@@ -57,7 +57,8 @@ def spawn(target: Callable[..., Any], *args: Any, **kwargs: Any) -> GreenTask:
 
 
 def make_pool() -> SpawnPool:
-    return SpawnPool(eventlet.spawn)
+    # Handler jobs are never joined: spawn_n skips the GreenThread result.
+    return SpawnPool(eventlet.spawn_n)
 
 
 def websocket(environ: dict[str, Any], max_message_size: int,

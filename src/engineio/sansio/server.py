@@ -219,6 +219,8 @@ class ServerCore:
         # to hand over the close packet.
         self._lingering: dict[str, tuple[Session, float]] = {}
         self._timers: list[tuple[float, int, Session]] = []
+        # Closed sessions whose timer entries are still in the heap.
+        self._stale = 0
         self._seq = itertools.count()
         self._handshake_cache: dict[str, Any] = {}
 
@@ -411,6 +413,23 @@ class ServerCore:
             until = now + session.heartbeat.linger
             self._lingering[session.sid] = (session, until)
             self.schedule(session, until)
+            return
+        # Its timer entry is now dead weight that keeps the session (and what
+        # a driver hangs on it) alive until it comes due, up to a ping
+        # interval later; under connection churn, sweep such entries out.
+        self._stale += 1
+        if self._stale > 64 and self._stale * 2 > len(self._timers):
+            self._sweep()
+
+    def _sweep(self) -> None:
+        lingering = self._lingering
+        # In place: expire() may be iterating over this very list.
+        self._timers[:] = [
+            entry for entry in self._timers
+            if not entry[2].closed
+            or lingering.get(entry[2].sid, (None,))[0] is entry[2]]
+        heapq.heapify(self._timers)
+        self._stale = 0
 
     # -- timers ----------------------------------------------------------
     def schedule(self, session: Session, when: float | None = None) -> bool:
@@ -447,6 +466,7 @@ class ServerCore:
                 continue  # stale: the session was rescheduled earlier
             session.timer_at = 0.0
             if session.closed:
+                self._stale = max(0, self._stale - 1)
                 lingering = self._lingering.get(session.sid)
                 if lingering is not None and lingering[0] is session:
                     if now >= lingering[1]:

@@ -1,0 +1,895 @@
+#!/usr/bin/env python3
+"""One-command benchmark harness: this project versus python-engineio 4.15.1,
+a bare WebSocket echo on the same server stack, and Node's engine.io.
+
+    python benchmarks/run.py [--quick] [--only codec,ws,polling,memory,sessions,blocking]
+
+It sets up what it needs (benchmarks/.venvs/ours and .venvs/pe4151 with the
+same pinned server stack, the Node load generator's packages), starts every
+server pinned to core 0 with the load generator pinned to core 1, runs each
+figure with the targets interleaved in every round, and prints tables of
+medians and of ratios (each ratio is the median of the per-round ratios, the
+two sides of a ratio being measured next to each other in time).  Results
+go to benchmarks/results/ (JSON and Markdown).  Traffic goes to 127.0.0.1
+only; every loop and every child process is bounded in time.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+VENVS = BENCH / '.venvs'
+LOADGEN_DIR = BENCH / 'loadgen'
+LOADGEN = LOADGEN_DIR / 'loadgen.js'
+RESULTS = BENCH / 'results'
+STACK_REQS = BENCH / 'requirements-stack.txt'
+PE_VERSION = '4.15.1'
+
+SERVER_CORE = 0
+LOAD_CORE = 1
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+#: Above this share of its core, the load generator may be what limits a run.
+LOADGEN_BUSY = 85
+
+FIGURES = ('codec', 'layer', 'ws', 'polling', 'memory', 'sessions', 'blocking')
+
+
+def log(*args: Any) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+# -- setup ----------------------------------------------------------------
+def _stack_requirements() -> list[str]:
+    return [line.strip() for line in STACK_REQS.read_text().splitlines()
+            if line.strip() and not line.startswith('#')]
+
+
+def _project_dependencies() -> list[str]:
+    text = (REPO / 'pyproject.toml').read_text()
+    try:
+        import tomllib
+        return list(tomllib.loads(text)['project'].get('dependencies', []))
+    except ImportError:  # Python 3.10: the list is simple enough to read
+        m = re.search(r'^dependencies\s*=\s*\[(.*?)\]', text, re.S | re.M)
+        return re.findall(r'"([^"]+)"', m.group(1)) if m else []
+
+
+def ensure_venv(name: str, requirements: list[str]) -> Path:
+    """Create benchmarks/.venvs/NAME with exactly ``requirements``."""
+    vdir = VENVS / name
+    py = vdir / 'bin' / 'python'
+    stamp = vdir / '.bench-stamp'
+    want = hashlib.sha256('\n'.join(
+        [sys.version, *requirements]).encode()).hexdigest()
+    if py.exists() and stamp.exists() and stamp.read_text() == want:
+        return py
+    log(f'setup: virtual environment {vdir.relative_to(REPO)} '
+        f'({len(requirements)} requirements)')
+    if not py.exists():
+        subprocess.run([sys.executable, '-m', 'venv', str(vdir)], check=True,
+                       timeout=300)
+    subprocess.run([str(py), '-m', 'pip', 'install', '-q',
+                    '--disable-pip-version-check', *requirements],
+                   check=True, timeout=900)
+    stamp.write_text(want)
+    return py
+
+
+def ensure_node() -> str:
+    node = shutil.which('node')
+    npm = shutil.which('npm')
+    if node is None or npm is None:
+        raise SystemExit('Node.js and npm are needed for the load generator '
+                         '(e.g. apt-get install nodejs npm)')
+    lock = LOADGEN_DIR / 'package-lock.json'
+    stamp = LOADGEN_DIR / 'node_modules' / '.bench-stamp'
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if not (stamp.exists() and stamp.read_text() == want):
+        log('setup: npm ci in benchmarks/loadgen')
+        subprocess.run([npm, 'ci', '--no-audit', '--no-fund'],
+                       cwd=LOADGEN_DIR, check=True, timeout=600,
+                       stdout=subprocess.DEVNULL)
+        stamp.write_text(want)
+    return node
+
+
+# -- processes ------------------------------------------------------------
+def _pinned(core: int | None) -> Callable[[], None]:
+    def setup() -> None:
+        if core is not None:
+            os.sched_setaffinity(0, {core})
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = hard if hard != resource.RLIM_INFINITY else 65536
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return setup
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return int(s.getsockname()[1])
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_rss_kb(pid: int) -> int:
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    raise RuntimeError('no VmRSS')
+
+
+@dataclass
+class Target:
+    key: str
+    label: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+class Server:
+    """One target's server process, pinned to the server core."""
+
+    def __init__(self, target: Target, logdir: Path) -> None:
+        self.target = target
+        self.logdir = logdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.starts = 0
+        self.info = ''
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> Server:
+        self.port = free_port()
+        self.starts += 1
+        env = dict(os.environ)
+        env.pop('PYTHONPATH', None)
+        env.update(self.target.env)
+        env['PYTHONUNBUFFERED'] = '1'
+        env['PYTHONWARNINGS'] = 'ignore'
+        logfile = self.logdir / f'{self.target.key}.log'
+        with open(logfile, 'ab') as out:
+            self.proc = subprocess.Popen(
+                [*self.target.argv, '--port', str(self.port)], cwd=BENCH,
+                env=env, stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, preexec_fn=_pinned(SERVER_CORE))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'{self.target.key} exited at startup; '
+                                   f'see {logfile}')
+            try:
+                with socket.create_connection(('127.0.0.1', self.port), 0.5):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError(f'{self.target.key} did not listen in 30 s')
+        lines = logfile.read_text(errors='replace').strip().splitlines()
+        self.info = lines[-1] if lines else ''
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def ensure(self) -> None:
+        if not self.alive():
+            log(f'  ! {self.target.key} is not running: restarting it')
+            self.start()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def run_loadgen(node: str, command: str, server: Server, timeout: float,
+                **options: Any) -> dict[str, Any] | None:
+    argv = [node, str(LOADGEN), command, '--port', str(server.port),
+            '--server-pid', str(server.pid), '--clk-tck', str(CLK_TCK)]
+    for key, value in options.items():
+        argv += [f'--{key.replace("_", "-")}', str(value)]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True,
+                              timeout=timeout, preexec_fn=_pinned(LOAD_CORE))
+    except subprocess.TimeoutExpired:
+        log(f'  ! loadgen {command} on {server.target.key}: timed out')
+        return None
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{')]
+    if not lines:
+        log(f'  ! loadgen {command} on {server.target.key}: no result '
+            f'(exit {proc.returncode}) {proc.stderr.strip()[-300:]}')
+        return None
+    result: dict[str, Any] = json.loads(lines[-1])
+    if 'error' in result:
+        log(f'  ! loadgen {command} on {server.target.key}: '
+            f'{result["error"][:300]} {result.get("errors", "")}')
+        return None
+    return result
+
+
+# -- statistics and tables --------------------------------------------------
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def paired_ratio(num: list[dict[str, Any] | None],
+                 den: list[dict[str, Any] | None], key: str) -> float | None:
+    """Median over rounds of num/den, rounds where both sides measured."""
+    ratios = [a[key] / b[key] for a, b in zip(num, den, strict=False)
+              if a and b and a.get(key) and b.get(key)]
+    return statistics.median(ratios) if ratios else None
+
+
+def cpu_ratio(ours: list[dict[str, Any] | None],
+              other: list[dict[str, Any] | None],
+              key: str = 'server_cpu_us_per_op') -> float | None:
+    """Median over rounds of other's CPU per operation / ours: how many
+    times less server CPU this project spends per operation (robust to a
+    busy machine, since it counts CPU time, not wall time)."""
+    ratios = [b[key] / a[key] for a, b in zip(ours, other, strict=False)
+              if a and b and a.get(key) and b.get(key)]
+    return statistics.median(ratios) if ratios else None
+
+
+def fmt_rate(v: float | None) -> str:
+    if v is None:
+        return 'n/a'
+    if v >= 100_000:
+        return f'{v / 1000:.0f}k'
+    if v >= 1000:
+        return f'{v / 1000:.1f}k'
+    return f'{v:.0f}'
+
+
+def fmt(v: float | None, digits: int = 2, suffix: str = '') -> str:
+    return 'n/a' if v is None else f'{v:.{digits}f}{suffix}'
+
+
+def verdict(ratio: float | None, goal: float, higher: bool = True) -> str:
+    if ratio is None:
+        return 'n/a'
+    ok = ratio >= goal if higher else ratio <= goal
+    return 'met' if ok else 'NOT met'
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows])
+              for i in range(len(header))]
+    def line(cells: list[str]) -> str:
+        return '| ' + ' | '.join(str(c).ljust(w)
+                                 for c, w in zip(cells, widths, strict=False)) + ' |'
+    sep = '|' + '|'.join('-' * (w + 2) for w in widths) + '|'
+    return '\n'.join([line(header), sep, *(line(r) for r in rows)])
+
+
+# -- the harness ------------------------------------------------------------
+@dataclass
+class Settings:
+    rounds: int
+    warmup: float
+    window: float
+    codec_seconds: float
+    ws_scenarios: list[tuple[int, str]]
+    blocking_scenarios: list[tuple[int, str]]
+    polling_clients: int
+    idle_sessions: int
+    session_concurrency: int
+    eventlet: bool
+
+
+class Harness:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.quick = args.quick
+        if args.quick:
+            self.s = Settings(
+                rounds=1, warmup=0.3, window=1.0, codec_seconds=0.05,
+                ws_scenarios=[(50, 'text16'), (50, 'bin16')],
+                blocking_scenarios=[(50, 'text16')], polling_clients=50,
+                idle_sessions=500, session_concurrency=20, eventlet=False)
+        else:
+            self.s = Settings(
+                rounds=3, warmup=1.0, window=3.0, codec_seconds=0.4,
+                ws_scenarios=[(c, p) for c in (1, 50, 500)
+                              for p in ('text16', 'text1k', 'bin16')],
+                blocking_scenarios=[(1, 'text16'), (50, 'text16'),
+                                    (50, 'bin16'), (500, 'text16')],
+                polling_clients=50, idle_sessions=5000,
+                session_concurrency=20, eventlet=True)
+        if args.rounds:
+            self.s.rounds = args.rounds
+        if args.window:
+            self.s.window = args.window
+        if args.warmup is not None:
+            self.s.warmup = args.warmup
+        if args.idle_sessions:
+            self.s.idle_sessions = args.idle_sessions
+        self.stamp = _dt.datetime.now().strftime('%Y%m%d-%H%M%S')
+        self.logdir = RESULTS / f'logs-{self.stamp}'
+        self.results: dict[str, Any] = {}
+        self.sections: list[str] = []
+        self.summary: list[list[str]] = []
+
+    # setup
+    def setup(self) -> None:
+        stack = _stack_requirements()
+        self.py_ours = ensure_venv('ours', stack + _project_dependencies())
+        self.py_pe = ensure_venv('pe4151',
+                                 [*stack, f'python-engineio=={PE_VERSION}'])
+        self.node = ensure_node()
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        # A snapshot of src/: every 'ours' process of this run imports the
+        # same code, even if the working tree changes while the run goes on.
+        self.src = self.logdir / 'src'
+        shutil.copytree(REPO / 'src', self.src,
+                        ignore=shutil.ignore_patterns('__pycache__', '*.egg-info'))
+        self.src_hash = _tree_hash(self.src)
+        ours_env = {'PYTHONPATH': str(self.src)}
+        py_ours, py_pe, node = str(self.py_ours), str(self.py_pe), self.node
+        self.targets = {
+            'ours': Target('ours', 'this project', [py_ours, 'servers/eio_asgi.py'], ours_env),
+            'pe4151': Target('pe4151', f'python-engineio {PE_VERSION}', [py_pe, 'servers/eio_asgi.py']),
+            'bare': Target('bare', 'bare ASGI echo', [py_ours, 'servers/bare_asgi.py']),
+            'node': Target('node', 'Node engine.io', [node, 'servers/node_eio.js']),
+            'ours-gevent': Target('ours-gevent', 'this project, gevent', [py_ours, 'servers/eio_gevent.py'], ours_env),
+            'pe4151-gevent': Target('pe4151-gevent', f'python-engineio {PE_VERSION}, gevent',
+                                    [py_pe, 'servers/eio_gevent.py']),
+            'bare-gevent': Target('bare-gevent', 'bare gevent-websocket echo', [py_ours, 'servers/bare_gevent.py']),
+            'ours-eventlet': Target('ours-eventlet', 'this project, eventlet',
+                                    [py_ours, 'servers/eio_eventlet.py'], ours_env),
+            'pe4151-eventlet': Target('pe4151-eventlet', f'python-engineio {PE_VERSION}, eventlet',
+                                      [py_pe, 'servers/eio_eventlet.py']),
+        }
+        if self.args.with_patches:
+            for base in ('ours', 'ours-gevent', 'ours-eventlet'):
+                t = self.targets[base]
+                self.targets[f'{base}-patched'] = Target(
+                    f'{base}-patched', f'{t.label} + {self.args.with_patches}', t.argv,
+                    {**t.env, 'EIO_BENCH_PATCH': self.args.with_patches})
+        skip = set(filter(None, (self.args.skip_targets or '').split(',')))
+        for key in skip:
+            self.targets.pop(key, None)
+
+    def machine(self) -> dict[str, Any]:
+        def out(cmd: list[str], cwd: Path | None = None) -> str:
+            try:
+                return subprocess.run(cmd, capture_output=True, text=True,
+                                      timeout=30, cwd=cwd).stdout.strip()
+            except (OSError, subprocess.TimeoutExpired):
+                return ''
+        cpu = ''
+        try:
+            with open('/proc/cpuinfo') as f:
+                for line in f:
+                    if line.startswith('model name'):
+                        cpu = line.split(':', 1)[1].strip()
+                        break
+        except OSError:
+            pass
+        versions = out([str(self.py_pe), '-c',
+                        'import importlib.metadata as m;print(" ".join(f"{p}=={m.version(p)}" for p in '
+                        '("python-engineio","uvicorn","uvloop","httptools","websockets","gevent",'
+                        '"gevent-websocket","eventlet")))'])
+        return {
+            'date': _dt.datetime.now().astimezone().isoformat(timespec='seconds'),
+            'cpu': cpu, 'cores': os.cpu_count(),
+            'affinity': sorted(os.sched_getaffinity(0)),
+            'kernel': platform.release(),
+            'python': platform.python_version(),
+            'node': out([self.node, '--version']),
+            'commit': out(['git', 'rev-parse', '--short', 'HEAD'], REPO),
+            'dirty': bool(out(['git', 'status', '--porcelain', '--', 'src'], REPO)),
+            'src_hash': self.src_hash,
+            'stack': versions,
+            'ours_version': _ours_version(),
+            'loadavg_start': Path('/proc/loadavg').read_text().split()[:3],
+            'mode': 'quick' if self.quick else 'full',
+            'rounds': self.s.rounds, 'window_s': self.s.window, 'warmup_s': self.s.warmup,
+        }
+
+    def with_patched(self, keys: list[str]) -> list[str]:
+        """Add each 'ours*-patched' target right after its 'ours*' one, when
+        --with-patches is given."""
+        out = []
+        for k in keys:
+            out.append(k)
+            if k.startswith('ours') and f'{k}-patched' in self.targets:
+                out.append(f'{k}-patched')
+        return out
+
+    def start_servers(self, keys: list[str]) -> dict[str, Server]:
+        servers = {}
+        for key in keys:
+            if key not in self.targets:
+                continue
+            servers[key] = Server(self.targets[key], self.logdir).start()
+            log(f'  started {key} on :{servers[key].port} '
+                f'(pid {servers[key].pid}) {servers[key].info}')
+        return servers
+
+    @staticmethod
+    def stop_servers(servers: dict[str, Server]) -> None:
+        for srv in servers.values():
+            srv.stop()
+
+    def interleaved(self, servers: dict[str, Server],
+                    scenarios: list[tuple[str, str, dict[str, Any]]],
+                    ) -> dict[str, dict[str, list[dict[str, Any] | None]]]:
+        """Run every scenario on every server, ``rounds`` times, rotating
+        the order of the servers in each (round, scenario)."""
+        keys = list(servers)
+        out: dict[str, dict[str, list[Any]]] = {
+            name: {k: [] for k in keys} for name, _, _ in scenarios}
+        budget = self.s.warmup + self.s.window + 60
+        for r in range(self.s.rounds):
+            for i, (name, command, options) in enumerate(scenarios):
+                shift = (r + i) % len(keys)
+                for key in keys[shift:] + keys[:shift]:
+                    srv = servers[key]
+                    srv.ensure()
+                    res = run_loadgen(self.node, command, srv, budget,
+                                      warmup=self.s.warmup,
+                                      duration=self.s.window, **options)
+                    out[name][key].append(res)
+                    if res:
+                        log(f'  round {r + 1} {name:<18} {key:<16} '
+                            f'{fmt_rate(res["rate"]):>6}/s  server '
+                            f'{fmt(res.get("server_cpu_us_per_op"), 1)} us/op '
+                            f'core0 {fmt(res.get("core0_busy_pct"), 0)}% '
+                            f'loadgen {fmt(res.get("loadgen_cpu_pct"), 0)}%')
+                    time.sleep(0.2)
+        return out
+
+    def add_summary(self, figure: str, what: str, ratio: float | None,
+                    goal: float, cpu: float | None = None,
+                    higher: bool = True) -> None:
+        op = '>=' if higher else '<='
+        self.summary.append([figure, what, fmt(ratio, 2, 'x'),
+                             f'{op} {goal}x', verdict(ratio, goal, higher),
+                             fmt(cpu, 2, 'x')])
+
+    # figure 1
+    def fig_codec(self) -> None:
+        log('figure 1: codec')
+        runs: dict[str, list[dict[str, Any]]] = {'ours': [], 'pe4151': []}
+        for r in range(self.s.rounds):
+            order = ['ours', 'pe4151'] if r % 2 == 0 else ['pe4151', 'ours']
+            for key in order:
+                t = self.targets[key]
+                env = dict(os.environ)
+                env.pop('PYTHONPATH', None)
+                env.update(t.env)
+                proc = subprocess.run(
+                    [t.argv[0], str(BENCH / 'codec' / 'codec_bench.py'),
+                     '--seconds-per-case', str(self.s.codec_seconds)],
+                    capture_output=True, text=True, env=env, timeout=300,
+                    preexec_fn=_pinned(SERVER_CORE), check=True)
+                runs[key].append(json.loads(proc.stdout))
+        self.results['codec'] = runs
+        rows = []
+        for case in runs['ours'][0]['ops_per_s']:
+            pe_runs = [x['ops_per_s'][case] for x in runs['pe4151']]
+            for label, key in (('Packet/Payload API', 'ops_per_s'),
+                               ('server path', 'server_path_ops_per_s')):
+                ours_runs = [x.get(key, {}).get(case) for x in runs['ours']]
+                if None in ours_runs:
+                    continue
+                ratio = statistics.median(a / b for a, b in zip(ours_runs, pe_runs, strict=False))
+                rows.append([case, label, fmt_rate(median(ours_runs)), fmt_rate(median(pe_runs)),
+                             fmt(ratio, 2, 'x'), verdict(ratio, 3.0)])
+                self.add_summary('codec', f'{case} ({label})', ratio, 3.0)
+        self.sections.append(
+            '### 1. Codec (operations per CPU second, one core)\n\n'
+            '"Packet/Payload API": both sides through `Packet(...).encode()`, '
+            '`Packet(encoded_packet=...)`, `Payload(...)`.  "server path": what this '
+            "project's servers call per packet (`encode_data`, `decode_text`, "
+            "`encode_frames`, `decode_body`: no Packet objects) against python-engineio's "
+            'API, which is its servers\' path.\n\n'
+            + md_table(['case', 'ours via', 'ours', f'pe {PE_VERSION}', 'ours/pe', '>= 3x'], rows))
+
+    # figure 2b
+    def fig_layer(self) -> None:
+        log('figure 2b: in-process Engine.IO layer cost (no network, no web server)')
+        payloads = ['text16', 'bin16'] if self.quick else ['text16', 'text1k', 'bin16']
+        messages = 20_000 if self.quick else 100_000
+        keys = self.with_patched(['ours', 'pe4151', 'bare'])
+        runs: dict[str, dict[str, list[dict[str, Any] | None]]] = {
+            p: {k: [] for k in keys} for p in payloads}
+        for r in range(self.s.rounds):
+            for i, payload in enumerate(payloads):
+                shift = (r + i) % len(keys)
+                for key in keys[shift:] + keys[:shift]:
+                    t = self.targets['ours' if key == 'bare' else key]
+                    env = dict(os.environ)
+                    env.pop('PYTHONPATH', None)
+                    env.update(t.env)
+                    argv = [t.argv[0], str(BENCH / 'codec' / 'inproc_echo.py'),
+                            '--conns', '50', '--messages', str(messages),
+                            '--payload', payload, '--app', 'bare' if key == 'bare' else 'eio',
+                            '--patch', env.pop('EIO_BENCH_PATCH', '')]
+                    try:
+                        proc = subprocess.run(argv, capture_output=True, text=True, env=env,
+                                              timeout=300, preexec_fn=_pinned(SERVER_CORE),
+                                              check=True)
+                        runs[payload][key].append(json.loads(proc.stdout))
+                    except (subprocess.SubprocessError, ValueError) as exc:
+                        log(f'  ! inproc {key} {payload}: {exc}')
+                        runs[payload][key].append(None)
+        self.results['layer'] = runs
+        rows = []
+        for payload in payloads:
+            d = runs[payload]
+            cpu = {k: median([x['cpu_us_per_msg'] for x in d[k] if x]) for k in keys}
+            layer = {k: (cpu[k] - cpu['bare']) if cpu[k] is not None and cpu['bare'] is not None
+                     else None for k in keys if k != 'bare'}
+            for k in keys:
+                if k in ('bare', 'pe4151'):
+                    continue
+                rows.append([f'50 sessions {payload}', k, fmt(cpu[k]), fmt(cpu['pe4151']),
+                             fmt(cpu['bare']), fmt(layer[k]), fmt(layer['pe4151']),
+                             fmt(cpu_ratio(d[k], d['pe4151'], 'cpu_us_per_msg'), 2, 'x'),
+                             fmt(layer['pe4151'] / layer[k], 2, 'x')
+                             if layer[k] and layer['pe4151'] else 'n/a'])
+        self.sections.append(
+            '### 2b. Engine.IO layer cost per WebSocket echo (in process: fake ASGI '
+            'receive/send on uvloop, no network, no web server; CPU us per message)\n\n'
+            + md_table(['scenario', 'target', 'ours', f'pe {PE_VERSION}', 'bare ASGI echo',
+                        'ours layer (- bare)', 'pe layer (- bare)', 'pe/ours total',
+                        'pe/ours layer'], rows))
+
+    # figure 2 and 6
+    def _echo_figure(self, figure: str, title: str, keys: list[str],
+                     scenarios: list[tuple[int, str]],
+                     pairs: list[tuple[str, str, Callable[[int, str], float]]],
+                     ceiling: str | None) -> None:
+        servers = self.start_servers(keys)
+        try:
+            runs = self.interleaved(servers, [
+                (f'{conns} conns {payload}', 'ws-echo',
+                 {'conns': conns, 'payload': payload})
+                for conns, payload in scenarios])
+        finally:
+            self.stop_servers(servers)
+        self.results[figure] = runs
+        keys = list(servers)
+        rate_rows, lat_rows, cpu_rows = [], [], []
+        for (conns, payload) in scenarios:
+            name = f'{conns} conns {payload}'
+            data = runs[name]
+            row = [name] + [fmt_rate(median([x['rate'] for x in data[k] if x]))
+                            + ('*' if any(x and x.get('loadgen_cpu_pct', 0) > LOADGEN_BUSY
+                                          for x in data[k]) else '')
+                            for k in keys]
+            for num, den, goal_of in pairs:
+                if num in data and den in data:
+                    ratio = paired_ratio(data[num], data[den], 'rate')
+                    goal = goal_of(conns, payload)
+                    row.append(f'{fmt(ratio, 2, "x")} ({verdict(ratio, goal)} {goal}x)')
+                    row.append(fmt(cpu_ratio(data[num], data[den]), 2, 'x'))
+                    self.add_summary(figure, f'{num}/{den} {name}', ratio, goal,
+                                     cpu_ratio(data[num], data[den]))
+            if ceiling and ceiling in data:
+                for k in keys:
+                    if k.startswith('ours'):
+                        row.append(fmt(paired_ratio(data[k], data[ceiling], 'rate'), 2, 'x'))
+            rate_rows.append(row)
+            lat_rows.append([name] + [
+                f'{fmt(median([x["p50_ms"] for x in data[k] if x]), 2)} / '
+                f'{fmt(median([x["p99_ms"] for x in data[k] if x]), 2)}'
+                for k in keys])
+            cpu_rows.append([name] + [
+                fmt(median([x.get('server_cpu_us_per_op') for x in data[k] if x]), 1)
+                for k in keys] + [
+                fmt(max([x.get('loadgen_cpu_pct', 0) for k in keys for x in data[k] if x],
+                        default=None), 0, '%'),
+                fmt(median([x.get('core0_busy_pct') for k in keys for x in data[k] if x]), 0, '%')])
+        head = ['scenario', *keys]
+        for n, d, _ in pairs:
+            if n in keys and d in keys:
+                head += [f'{n}/{d}', f'{n}/{d} CPU']
+        if ceiling and ceiling in keys:
+            head += [f'{k}/{ceiling}' for k in keys if k.startswith('ours')]
+        self.sections.append(
+            f'### {title}\n\nMessages/s (median of {self.s.rounds} rounds; '
+            'ratios: median of per-round ratios; * the load generator used over '
+            f'{LOADGEN_BUSY}% of its core in a run of this cell: a lower bound)\n\n' + md_table(head, rate_rows)
+            + '\n\nRound trip p50 / p99 (ms)\n\n' + md_table(['scenario', *keys], lat_rows)
+            + '\n\nServer CPU per message (us); load generator CPU (max over runs) and '
+              'server core busy (median, includes softirq)\n\n'
+            + md_table(['scenario', *keys, 'loadgen CPU max', 'core0 busy'], cpu_rows))
+
+    def fig_ws(self) -> None:
+        log('figure 2: WebSocket echo')
+        self._echo_figure(
+            'ws', '2. WebSocket echo (uvicorn + uvloop + httptools)',
+            self.with_patched(['ours', 'pe4151', 'bare', 'node']), self.s.ws_scenarios,
+            [(k, 'pe4151', lambda c, p: 3.5 if c == 50 else 2.5)
+             for k in self.with_patched(['ours'])], 'bare')
+
+    def fig_blocking(self) -> None:
+        log('figure 6: blocking server under gevent / eventlet')
+        keys = self.with_patched(['ours-gevent', 'pe4151-gevent', 'bare-gevent'])
+        if self.s.eventlet:
+            keys += self.with_patched(['ours-eventlet', 'pe4151-eventlet'])
+        pairs: list[tuple[str, str, Callable[[int, str], float]]] = [
+            (k, 'pe4151-' + k.split('-')[1], lambda c, p: 2.0)
+            for k in keys if k.startswith('ours')]
+        self._echo_figure('blocking', '6. Blocking server: WebSocket echo under gevent '
+                          '(pywsgi + gevent-websocket) and eventlet (eventlet.wsgi)',
+                          keys, self.s.blocking_scenarios, pairs, 'bare-gevent')
+
+    # figure 3
+    def fig_polling(self) -> None:
+        log('figure 3: long-polling')
+        servers = self.start_servers(self.with_patched(['ours', 'pe4151', 'node']))
+        name = f'{self.s.polling_clients} clients text16'
+        try:
+            runs = self.interleaved(servers, [
+                (name, 'polling', {'clients': self.s.polling_clients})])
+        finally:
+            self.stop_servers(servers)
+        self.results['polling'] = runs
+        self.sections.append(
+            f'### 3. Long-polling round trips ({name}: POST a message, GET its echo)\n\n'
+            + self._single_table('polling', name, runs[name], list(servers), 2.0,
+                                 'round trips/s', 'p50 / p99 ms', 'server CPU us/round trip'))
+
+    def _single_table(self, figure: str, name: str,
+                      data: dict[str, list[dict[str, Any] | None]], keys: list[str],
+                      goal: float, rate_label: str, lat_label: str, cpu_label: str) -> str:
+        """One scenario, one row per target, with ratios to pe 4.15.1."""
+        rows = []
+        for k in keys:
+            ok = [x for x in data[k] if x]
+            ratio = paired_ratio(data[k], data.get('pe4151', []), 'rate')
+            cratio = cpu_ratio(data[k], data.get('pe4151', []))
+            if k.startswith('ours'):
+                self.add_summary(figure, f'{k}/pe4151 {name}', ratio, goal, cratio)
+            rows.append([
+                k, fmt_rate(median([x['rate'] for x in ok])),
+                f'{fmt(median([x["p50_ms"] for x in ok]))} / '
+                f'{fmt(median([x["p99_ms"] for x in ok]))}',
+                fmt(median([x.get('server_cpu_us_per_op') for x in ok]), 1),
+                fmt(ratio, 2, 'x') if k != 'pe4151' else '',
+                fmt(cratio, 2, 'x') if k != 'pe4151' else '',
+                fmt(max([x.get('loadgen_cpu_pct', 0) for x in ok], default=None), 0, '%'),
+                str(sum(x.get('errors', 0) for x in ok))])
+        return (md_table(['target', rate_label, lat_label, cpu_label, 'vs pe',
+                          'CPU/op vs pe', 'loadgen CPU max', 'errors'], rows)
+                + f'\n\nTarget: ours/pe >= {goal}x. "vs pe": median of per-round '
+                  'throughput ratios; "CPU/op vs pe": pe/ours server CPU per operation.')
+
+    # figure 5
+    def fig_sessions(self) -> None:
+        log('figure 5: new sessions per second')
+        servers = self.start_servers(self.with_patched(['ours', 'pe4151', 'bare', 'node']))
+        name = f'concurrency {self.s.session_concurrency}'
+        try:
+            runs = self.interleaved(servers, [
+                (name, 'sessions', {'concurrency': self.s.session_concurrency})])
+        finally:
+            self.stop_servers(servers)
+        self.results['sessions'] = runs
+        self.sections.append(
+            f'### 5. New WebSocket sessions per second ({name}: connect, '
+            'handshake, open packet, then close)\n\n'
+            + self._single_table('sessions', name, runs[name], list(servers), 1.8,
+                                 'sessions/s', 'open p50 / p99 ms', 'server CPU us/session'))
+
+    # figure 4
+    def _idle(self, server: Server, sessions: int,
+              measure: Callable[[], None] | None) -> dict[str, Any] | None:
+        argv = [self.node, str(LOADGEN), 'idle', '--port', str(server.port),
+                '--sessions', str(sessions), '--hold', '120']
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True,
+                                preexec_fn=_pinned(LOAD_CORE))
+        assert proc.stdin is not None and proc.stdout is not None
+
+        def readline(timeout: float) -> dict[str, Any] | None:
+            ready, _, _ = select.select([proc.stdout], [], [], timeout)
+            if not ready:
+                return None
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            return json.loads(line) if line.startswith('{') else None
+        try:
+            first = readline(180)
+            if first is None or 'error' in first:
+                log(f'  ! idle on {server.target.key}: {first}')
+                return None
+            if measure is not None:
+                measure()
+            proc.stdin.write('close\n')
+            proc.stdin.flush()
+            readline(60)
+            return first
+        finally:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def fig_memory(self) -> None:
+        n = self.s.idle_sessions
+        log(f'figure 4: memory per idle WebSocket session ({n} sessions)')
+        keys = [k for k in self.with_patched(['ours', 'pe4151', 'bare', 'node'])
+                if k in self.targets]
+        runs: dict[str, list[dict[str, Any] | None]] = {k: [] for k in keys}
+        for r in range(self.s.rounds):
+            shift = r % len(keys)
+            for key in keys[shift:] + keys[:shift]:
+                srv = Server(self.targets[key], self.logdir).start()
+                try:
+                    # Warm up: imports, caches and the first allocations.
+                    self._idle(srv, 50, None)
+                    time.sleep(0.3 if self.quick else 1.0)
+                    rss0 = proc_rss_kb(srv.pid)
+                    sample: dict[str, Any] = {}
+
+                    def measure() -> None:
+                        time.sleep(0.3 if self.quick else 1.0)
+                        sample['rss1'] = proc_rss_kb(srv.pid)  # noqa: B023
+                    first = self._idle(srv, n, measure)
+                    if first is None or 'rss1' not in sample or not first['sessions']:
+                        runs[key].append(None)
+                        continue
+                    delta = sample['rss1'] - rss0
+                    res = {'rss0_kb': rss0, 'rss1_kb': sample['rss1'],
+                           'sessions': first['sessions'],
+                           'kb_per_session': delta / first['sessions'],
+                           'open_seconds': first['open_seconds'],
+                           'errors': first['errors']}
+                    runs[key].append(res)
+                    log(f'  round {r + 1} {key:<10} {res["kb_per_session"]:.1f} KiB/session '
+                        f'(RSS {rss0 / 1024:.0f} -> {sample["rss1"] / 1024:.0f} MiB, '
+                        f'{first["sessions"]} sessions)')
+                finally:
+                    srv.stop()
+        self.results['memory'] = runs
+        rows = []
+        for k in keys:
+            ok = [x for x in runs[k] if x]
+            ratio = paired_ratio(runs[k], runs.get('pe4151', []), 'kb_per_session')
+            if k.startswith('ours'):
+                self.add_summary('memory', f'{k}/pe4151 KiB per idle session at {n}',
+                                 ratio, 0.6, higher=False)
+            rows.append([k, fmt(median([x['kb_per_session'] for x in ok]), 1),
+                         fmt(ratio, 2, 'x') if k != 'pe4151' else '',
+                         fmt(median([x['rss0_kb'] / 1024 for x in ok]), 0),
+                         fmt(median([x['rss1_kb'] / 1024 for x in ok]), 0),
+                         fmt(median([x['sessions'] / x['open_seconds'] for x in ok]), 0)])
+        self.sections.append(
+            f'### 4. Memory per idle WebSocket session ({n} sessions; server RSS delta / sessions)\n\n'
+            + md_table(['target', 'KiB/session', 'vs pe', 'RSS before (MiB)', 'RSS after (MiB)',
+                        'opened/s (100 in flight)'], rows)
+            + '\n\nTarget: ours/pe <= 0.6x.')
+
+    # report
+    def report(self, machine: dict[str, Any], elapsed: float) -> str:
+        head = (f'## Benchmark run {machine["date"]} ({machine["mode"]}, '
+                f'{self.s.rounds} rounds, {self.s.window:g} s windows)\n\n'
+                f'- machine: {machine["cpu"]}, {machine["cores"]} cores, Linux '
+                f'{machine["kernel"]}; servers pinned to core {SERVER_CORE}, load '
+                f'generator (Node `ws`) to core {LOAD_CORE}; load average at start '
+                f'{" ".join(machine["loadavg_start"])}\n'
+                f'- this project: {machine["ours_version"]} at {machine["commit"]}'
+                f'{" + uncommitted changes" if machine["dirty"] else ""} (src/ snapshot '
+                f'{machine["src_hash"]}, used by every process of the run); '
+                f'Python {machine["python"]}, Node {machine["node"]}\n'
+                f'- stack (both Python targets): {machine["stack"]}\n'
+                f'- run time: {elapsed / 60:.1f} min\n')
+        summary = ('### Targets (ratios to python-engineio '
+                   f'{PE_VERSION} measured in the same run)\n\n'
+                   + md_table(['figure', 'measure', 'ratio', 'target', '',
+                               'CPU/op ratio'], self.summary)
+                   + '\n\n"ratio" is ours/pe of the measure (throughput; memory per '
+                   'session); "CPU/op ratio" is pe/ours of the server CPU time per '
+                   'operation, which a busy machine disturbs much less.')
+        return '\n\n'.join([head, summary, *self.sections]) + '\n'
+
+    def run(self) -> int:
+        t0 = time.monotonic()
+        self.setup()
+        machine = self.machine()
+        only = [f for f in (self.args.only or ','.join(FIGURES)).split(',') if f]
+        for f in only:
+            if f not in FIGURES:
+                raise SystemExit(f'unknown figure {f!r}; one of {", ".join(FIGURES)}')
+        for figure in FIGURES:
+            if figure in only:
+                try:
+                    getattr(self, f'fig_{figure}')()
+                except Exception as exc:  # one broken figure must not lose the rest
+                    log(f'! figure {figure} failed: {exc!r}')
+                    self.sections.append(f'### {figure}\n\nfailed: {exc!r}')
+        text = self.report(machine, time.monotonic() - t0)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f'run-{self.stamp}.json').write_text(json.dumps(
+            {'machine': machine, 'results': self.results}, indent=1))
+        (RESULTS / f'run-{self.stamp}.md').write_text(text)
+        shutil.copy(RESULTS / f'run-{self.stamp}.md', RESULTS / 'latest.md')
+        print(text)
+        log(f'results: {RESULTS.relative_to(REPO)}/run-{self.stamp}.{{md,json}}')
+        return 0
+
+
+def _tree_hash(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob('*.py')):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _ours_version() -> str:
+    m = re.search(r"__version__\s*=\s*'([^']+)'",
+                  (REPO / 'src' / 'engineio' / '__init__.py').read_text())
+    return m.group(1) if m else '?'
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='smoke run: 1 round, 1 s windows, fewer scenarios (~1 min)')
+    parser.add_argument('--only', help='comma-separated figures: ' + ','.join(FIGURES))
+    parser.add_argument('--rounds', type=int)
+    parser.add_argument('--window', type=float, help='measured seconds per run')
+    parser.add_argument('--warmup', type=float, help='unmeasured seconds before each window')
+    parser.add_argument('--idle-sessions', type=int, help='sessions of figure 4')
+    parser.add_argument('--with-patches', metavar='LIST',
+                        help='also measure this project with candidate fast paths of '
+                             'experiments/fastpath.py applied (e.g. eager,direct,heap), '
+                             "as the target 'ours-patched'")
+    parser.add_argument('--skip-targets', help='comma-separated target keys to leave out (e.g. node)')
+    args = parser.parse_args()
+    if sys.platform != 'linux':
+        raise SystemExit('the harness reads /proc: Linux only')
+    cores = os.sched_getaffinity(0)
+    if not {SERVER_CORE, LOAD_CORE} <= cores:
+        raise SystemExit(f'needs cores {SERVER_CORE} and {LOAD_CORE}; have {sorted(cores)}')
+    # The harness itself waits on children: keep it off the server's core.
+    os.sched_setaffinity(0, {LOAD_CORE})
+    return Harness(args).run()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
