@@ -377,6 +377,7 @@ class AsyncServer(BaseServer):
             exchange = self._adapter.translate_request(*args, **kwargs)
         req = exchange.request
         route = self.core.route(req, monotonic())
+        exchange.environ['engineio.cors'] = route.headers
         if route.closed is not None:
             closed, event = route.closed
             await self._closed(cast(AsyncSocket, closed), event)
@@ -745,8 +746,7 @@ class AsyncServer(BaseServer):
     # -- long-polling ----------------------------------------------------
     async def _handle_get(self, socket: AsyncSocket,
                           environ: dict[str, Any]) -> Response:
-        req: Request = environ['engineio.request']
-        cors = self.core.cors_headers(req) or []
+        req, cors = self._polling_context(environ)
         socket.poll_active = True
         try:
             frames = socket.take_poll()
@@ -778,8 +778,7 @@ class AsyncServer(BaseServer):
 
     async def _handle_post(self, socket: AsyncSocket,
                            environ: dict[str, Any]) -> Response:
-        req: Request = environ['engineio.request']
-        cors = self.core.cors_headers(req) or []
+        _, cors = self._polling_context(environ)
         socket.post_active = True
         try:
             body = await read_body(environ, self.max_http_buffer_size)

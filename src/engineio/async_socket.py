@@ -8,53 +8,24 @@ the names python-socketio's async admin instrumentation wraps.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from typing import Any
 
 from .sansio.models import Response
-from .sansio.session import PING_FRAME, Heartbeat, Session
+from .sansio.session import PING_FRAME, Heartbeat
+from .socket import DriverSession
 
 
-class AsyncSocket(Session):
+class AsyncSocket(DriverSession):
     """An Engine.IO session of an :class:`~engineio.AsyncServer`."""
 
-    __slots__ = (
-        '_event',
-        'chain',
-        'dispatching',
-        'pending',
-        'server',
-        'session',
-        'upgrade_ws',
-        'ws',
-    )
+    __slots__ = ('chain',)
 
     def __init__(self, sid: str, transport: str, heartbeat: Heartbeat,
                  now: float, server: Any = None) -> None:
-        super().__init__(sid, transport, heartbeat, now)
-        self.server = server
-        #: The application's session dict (see ``AsyncServer.session()``).
-        self.session: dict[str, Any] | None = None
-        self.ws: Any = None
-        self.upgrade_ws: Any = None
-        #: Messages (and a final disconnect) waiting for the handler.
-        self.pending: deque[Any] | None = None
-        #: A handler of this session is running in :attr:`chain`.
-        self.dispatching = False
+        super().__init__(sid, transport, heartbeat, now, server)
         #: The task running this session's handlers (a strong reference:
         #: the event loop keeps only weak ones).
         self.chain: asyncio.Task[None] | None = None
-        self._event: asyncio.Event | None = None
-
-    def poll_event(self) -> asyncio.Event:
-        """The event a pending long-poll waits on (created on first use)."""
-        if self._event is None:
-            self._event = asyncio.Event()
-        return self._event
-
-    def wake_poll(self) -> None:
-        if self.poll_active and self._event is not None:
-            self._event.set()
 
     # Hooks: python-socketio's admin instrumentation wraps these by name.
     async def handle_get_request(self, environ: dict[str, Any]) -> Response:

@@ -2,13 +2,13 @@
 options, handler registration, logging, session ids and user sessions."""
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 from . import packet
+from .handlers import EventHandlers
 from .sansio.events import Reason
 from .sansio.models import Request, status_line
 from .sansio.server import COMPRESSION_METHODS, ServerConfig, ServerCore
@@ -16,38 +16,10 @@ from .sansio.server import COMPRESSION_METHODS, ServerConfig, ServerCore
 default_logger = logging.getLogger('engineio.server')
 
 
-def make_logger(logger: Any, default: logging.Logger) -> logging.Logger:
-    """Resolve the ``logger`` option into a :class:`logging.Logger`."""
-    if logger is not None and not isinstance(logger, bool):
-        return logger  # type: ignore[no-any-return]
-    if logger:
-        if default.level == logging.NOTSET:
-            default.setLevel(logging.INFO)
-        if not logging.root.handlers and not default.handlers:
-            default.addHandler(logging.StreamHandler())
-    elif default.level == logging.NOTSET:
-        # Errors are logged even when logging is off.
-        default.setLevel(logging.ERROR)
-    return default
-
-
-def accepts_reason(handler: Callable[..., Any], fixed_args: int) -> bool:
-    """Whether a disconnect handler takes the reason after ``fixed_args``."""
-    try:
-        params = inspect.signature(handler).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    positional = 0
-    for p in params:
-        if p.kind is p.VAR_POSITIONAL:
-            return True
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            positional += 1
-    return positional > fixed_args
-
-
-class BaseServer:
+class BaseServer(EventHandlers):
     """Options, handlers and bookkeeping common to both servers."""
+
+    _disconnect_fixed_args = 1
 
     compression_methods = list(COMPRESSION_METHODS)
     event_names = ['connect', 'disconnect', 'message', 'connection_error']
@@ -105,61 +77,11 @@ class BaseServer:
         self.core = ServerCore(self.config)
         #: Open sessions by sid (the per-session socket objects).
         self.sockets: dict[str, Any] = self.core.sessions
-        self.handlers: dict[str, Callable[..., Any]] = {}
-        self._disconnect_takes_reason = True
-        if json is not None:
-            packet.set_json(json)
-        self.logger = make_logger(logger, default_logger)
+        self._setup_handlers(logger, json, default_logger)
         self.async_mode = self._select_async_mode(async_mode)
 
     def _select_async_mode(self, async_mode: str | None) -> str:
         raise NotImplementedError
-
-    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
-        """Register an event handler.
-
-        :param event: The event name. Can be ``'connect'``, ``'message'`` or
-                      ``'disconnect'``.
-        :param handler: The function that should be invoked to handle the
-                        event. When this parameter is not given, the method
-                        acts as a decorator for the handler function.
-
-        Example usage::
-
-            # as a decorator:
-            @eio.on('connect')
-            def connect_handler(sid, environ):
-                print('Connection request')
-                if environ['REMOTE_ADDR'] in blacklisted:
-                    return False  # reject
-
-            # as a method:
-            def message_handler(sid, msg):
-                print('Received message: ', msg)
-                eio.send(sid, 'response')
-            eio.on('message', message_handler)
-
-        The handler function receives the ``sid`` (session ID) for the
-        client as first argument. The ``'connect'`` event handler receives
-        the WSGI environment (or the ASGI scope, or the framework request)
-        as a second argument, and can return ``False`` to reject the
-        connection. The ``'message'`` handler receives the message payload
-        as a second argument. The ``'disconnect'`` handler receives the
-        reason as a second argument, if it accepts one.
-        """
-        if event not in self.event_names:
-            raise ValueError('Invalid event')
-
-        def set_handler(handler: Callable[..., Any]) -> Callable[..., Any]:
-            self.handlers[event] = handler
-            if event == 'disconnect':
-                self._disconnect_takes_reason = accepts_reason(handler, 1)
-            return handler
-
-        if handler is None:
-            return set_handler
-        set_handler(handler)
-        return None
 
     def generate_id(self) -> str:
         """Generate a unique session id."""
@@ -193,6 +115,20 @@ class BaseServer:
     @staticmethod
     def _get_compressed_sizes() -> None:  # pragma: no cover - compat shim
         return None
+
+    def _polling_context(self, environ: dict[str, Any]) -> tuple[Any, Any]:
+        """The request model and CORS headers :meth:`handle_request` already
+        decided for a polling request, as its hooks receive only the environ
+        (python-socketio's admin wraps them by that signature).  A hook
+        called on its own builds them."""
+        req = environ.get('engineio.request')
+        if req is None:
+            from .adapters.wsgi import request_from_environ
+            req = environ['engineio.request'] = request_from_environ(environ)
+        cors = environ.get('engineio.cors')
+        if cors is None:
+            cors = self.core.cors_headers(req) or []
+        return req, cors
 
     def _report_http(self, frames: Any = None, headers: Any = None) -> None:
         """Tell python-socketio's admin instrumentation about a polling

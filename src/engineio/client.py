@@ -34,8 +34,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import packet
-from .base_server import accepts_reason, make_logger
 from .exceptions import ConnectionError, ProtocolError
+from .handlers import EventHandlers
 from .payload import encode_frames
 from .sansio.client import POLLING, WEBSOCKET, ClientCore, ClientReason, State
 from .sansio.events import Disconnected, MessageReceived
@@ -133,10 +133,9 @@ def _json_body(text: str | bytes | None) -> Any:
         return None
 
 
-class BaseClient:
+class BaseClient(EventHandlers):
     """Options, handlers and attributes shared by both clients."""
 
-    event_names = ['connect', 'disconnect', 'message']
     #: The disconnect reasons: ``CLIENT_DISCONNECT``, ``SERVER_DISCONNECT``
     #: and ``TRANSPORT_ERROR``.
     reason = ClientReason
@@ -146,64 +145,17 @@ class BaseClient:
                  ssl_verify: bool = True, handle_sigint: bool = True,
                  websocket_extra_options: dict[str, Any] | None = None,
                  timestamp_requests: bool = True) -> None:
-        self.handlers: dict[str, Callable[..., Any]] = {}
-        self.logger = make_logger(logger, default_logger)
-        if json is not None:
-            packet.set_json(json)
+        self._setup_handlers(logger, json, default_logger)
         self.request_timeout = request_timeout
         self.http = http_session
         self.ssl_verify = ssl_verify
         self.handle_sigint = handle_sigint
         self.websocket_extra_options = websocket_extra_options or {}
         self.timestamp_requests = timestamp_requests
-        self._disconnect_takes_reason = True
         self._core: ClientCore | None = None
 
     def is_asyncio_based(self) -> bool:
         return False
-
-    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
-        """Register an event handler.
-
-        :param event: The event name. Can be ``'connect'``, ``'message'`` or
-                      ``'disconnect'``.
-        :param handler: The function that should be invoked to handle the
-                        event. When this parameter is not given, the method
-                        acts as a decorator for the handler function.
-
-        Example usage::
-
-            # as a decorator:
-            @eio.on('connect')
-            def connect_handler():
-                print('Connection request')
-
-            # as a method:
-            def message_handler(msg):
-                print('Received message: ', msg)
-                eio.send('response')
-            eio.on('message', message_handler)
-
-        The ``'connect'`` handler takes no arguments; raising an exception
-        in it makes ``connect()`` fail. The ``'message'`` handler receives
-        the message. The ``'disconnect'`` handler receives the reason (one
-        of the :attr:`reason` strings) if it accepts an argument.
-        """
-        if event not in self.event_names:
-            raise ValueError('Invalid event')
-
-        def set_handler(handler: Callable[..., Any]) -> Callable[..., Any]:
-            self.handlers[event] = handler
-            if event == 'disconnect':
-                # Inspected once here rather than by trial and error on
-                # every call (a TypeError inside the handler must surface).
-                self._disconnect_takes_reason = accepts_reason(handler, 0)
-            return handler
-
-        if handler is None:
-            return set_handler
-        set_handler(handler)
-        return None
 
     def transport(self) -> str | None:
         """Return the name of the transport currently in use.

@@ -271,9 +271,10 @@ class Server(BaseServer):
         This function returns the HTTP response body to deliver to the
         client as a byte sequence.
         """
-        req = wsgi.request_from_environ(environ)
+        req = environ['engineio.request'] = wsgi.request_from_environ(environ)
         with self._lock:
             route = self.core.route(req, monotonic())
+        environ['engineio.cors'] = route.headers
         if route.closed is not None:
             self._closed(cast(Socket, route.closed[0]), route.closed[1])
         action = route.action
@@ -571,7 +572,7 @@ class Server(BaseServer):
         self.logger.info('%s: connected (polling) from %s', sid,
                          environ.get('REMOTE_ADDR') or '?')
         response = self.core.payload_response(
-            frames, wsgi.request_from_environ(environ), route.headers, socket)
+            frames, environ['engineio.request'], route.headers, socket)
         cookie = self.core.cookie_header(sid)
         if cookie is not None:
             response.headers.append(cookie)
@@ -593,8 +594,7 @@ class Server(BaseServer):
 
     # -- long-polling ----------------------------------------------------
     def _handle_get(self, socket: Socket, environ: dict[str, Any]) -> Response:
-        req = wsgi.request_from_environ(environ)
-        cors = self.core.cors_headers(req) or []
+        req, cors = self._polling_context(environ)
         with self._lock:
             socket.poll_active = True
             frames = socket.take_poll()
@@ -622,8 +622,7 @@ class Server(BaseServer):
         return self.core.payload_response(frames, req, cors, socket)
 
     def _handle_post(self, socket: Socket, environ: dict[str, Any]) -> Response:
-        req = wsgi.request_from_environ(environ)
-        cors = self.core.cors_headers(req) or []
+        _, cors = self._polling_context(environ)
         with self._lock:
             socket.post_active = True
         try:

@@ -14,8 +14,10 @@ from .sansio.models import Response
 from .sansio.session import PING_FRAME, Heartbeat, Session
 
 
-class Socket(Session):
-    """An Engine.IO session of a :class:`~engineio.Server`."""
+class DriverSession(Session):
+    """A core session plus what either server driver needs to move bytes;
+    :class:`Socket` and :class:`~engineio.async_socket.AsyncSocket` add the
+    hook methods, blocking or as coroutines."""
 
     __slots__ = (
         '_event',
@@ -37,18 +39,25 @@ class Socket(Session):
         self.upgrade_ws: Any = None
         #: Messages (and a final disconnect) waiting for the handler.
         self.pending: deque[Any] | None = None
+        #: A handler of this session is running.
         self.dispatching = False
         self._event: Any = None
 
     def poll_event(self) -> Any:
         """The event a pending long-poll waits on (created on first use)."""
         if self._event is None:
-            self._event = self.server._async.Event()
+            self._event = self.server.create_event()
         return self._event
 
     def wake_poll(self) -> None:
         if self.poll_active and self._event is not None:
             self._event.set()
+
+
+class Socket(DriverSession):
+    """An Engine.IO session of a :class:`~engineio.Server`."""
+
+    __slots__ = ()
 
     # Hooks: python-socketio's admin instrumentation wraps these by name.
     def handle_get_request(self, environ: dict[str, Any]) -> Response:
