@@ -90,6 +90,52 @@ async def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
+class PollWatch:
+    """The bound on how long a long-poll waits, for all the polls of one
+    server, with one timer: a timer per held poll (``call_later`` plus
+    ``cancel``) costs more than the rest of the wait.
+
+    The heartbeat wakes every poll within one ping interval; this only
+    wakes, at its limit, a poll whose session got stuck.
+    """
+
+    __slots__ = ('loop', 'timer', 'waiting')
+
+    def __init__(self) -> None:
+        self.waiting: dict[AsyncSocket, float] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def arm(self, limit: float) -> None:
+        """Start the timer for a poll added to :attr:`waiting` (the driver
+        adds and removes polls itself, with no call in between)."""
+        self.loop = asyncio.get_running_loop()
+        self.timer = self.loop.call_later(limit - monotonic(), self._due)
+
+    def _due(self) -> None:
+        self.timer = None
+        if not self.waiting or self.loop is None or self.loop.is_closed():
+            return
+        now = monotonic()
+        earliest = None
+        for socket, limit in list(self.waiting.items()):
+            if limit <= now:
+                # Dropped here too, in case its poll never got to clean up.
+                del self.waiting[socket]
+                socket.poll_event().set()
+            elif earliest is None or limit < earliest:
+                earliest = limit
+        if earliest is not None:
+            self.timer = self.loop.call_later(earliest - now, self._due)
+
+
+_POLL = Action.POLL
+_POST = Action.POST
+# The hooks as defined here, to tell whether someone wrapped them.
+_GET_HOOK = AsyncSocket.handle_get_request
+_POST_HOOK = AsyncSocket.handle_post_request
+
+
 class AsyncServer(BaseServer):
     """An Engine.IO server for asyncio.
 
@@ -224,6 +270,7 @@ class AsyncServer(BaseServer):
         # Strong references to tasks started here: the event loop keeps
         # only weak ones, and a task must not vanish while it runs.
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._poll_watch = PollWatch()
 
     def _select_async_mode(self, async_mode: str | None) -> str:
         if async_mode is not None and async_mode not in ASYNC_MODES:
@@ -372,32 +419,62 @@ class AsyncServer(BaseServer):
         Note: this method is a coroutine.
         """
         if len(args) == 3:
-            exchange: Exchange = asgi.translate_request(*args)
+            asgi_exchange = asgi.ASGIExchange(*args)
+            native: asgi.ASGIExchange | None = asgi_exchange
+            exchange: Exchange = asgi_exchange
         else:
+            native = None
             exchange = self._adapter.translate_request(*args, **kwargs)
         req = exchange.request
-        route = self.core.route(req, monotonic())
-        exchange.environ['engineio.cors'] = route.headers
-        if route.closed is not None:
-            closed, event = route.closed
-            await self._closed(cast(AsyncSocket, closed), event)
-        action = route.action
-        if action is Action.POLL:
-            response = await route.session.handle_get_request(  # type: ignore[union-attr]
-                exchange.environ)
-        elif action is Action.POST:
-            response = await route.session.handle_post_request(  # type: ignore[union-attr]
-                exchange.environ)
-        elif action is Action.HANDSHAKE:
-            return await self._handshake(route, exchange)
-        elif action is Action.UPGRADE:
-            return await self._upgrade(route, exchange)
-        else:
-            if route.refusal is not None:
-                await self._refused(route.refusal, req.method,
-                                    exchange.environ)
-            response = route.response
-        return await exchange.respond(response)
+        try:
+            route = self.core.route(req, monotonic())
+            if native is not None:
+                # Read by the environ, which an ASGI request only builds if
+                # something asks for it.
+                native.cors = route.headers
+            else:
+                exchange.environ['engineio.cors'] = route.headers
+            if route.closed is not None:
+                closed, event = route.closed
+                await self._closed(closed, event)  # type: ignore[arg-type]
+            action = route.action
+            if action is _POLL or action is _POST:
+                socket: AsyncSocket = route.session  # type: ignore[assignment]
+                environ = exchange.environ if native is None \
+                    else native.hook_environ()
+                # Straight to the driver, one coroutine less, unless someone
+                # (python-socketio's admin) wrapped the hook.
+                if action is _POLL:
+                    if type(socket).handle_get_request is _GET_HOOK:
+                        response = await self._handle_get(socket, environ)
+                    else:
+                        response = await socket.handle_get_request(environ)
+                elif type(socket).handle_post_request is _POST_HOOK:
+                    response = await self._handle_post(socket, environ)
+                else:
+                    response = await socket.handle_post_request(environ)
+            elif action is Action.HANDSHAKE:
+                return await self._handshake(route, exchange)
+            elif action is Action.UPGRADE:
+                return await self._upgrade(route, exchange)
+            else:
+                if route.refusal is not None:
+                    await self._refused(route.refusal, req.method,
+                                        exchange.environ)
+                response = route.response  # type: ignore[assignment]
+            if native is not None and not native.is_websocket:
+                # ASGIExchange.respond without its coroutine.
+                start, body = native.response_messages(response)
+                send = native.send
+                await send(start)
+                await send(body)
+                return None
+            return await exchange.respond(response)
+        finally:
+            if native is not None:
+                # The request and its exchange refer to each other (through
+                # this): free them now rather than in the cycle collector.
+                req.native_factory = None
 
     async def shutdown(self) -> None:
         """Stop Engine.IO background tasks.
@@ -752,23 +829,28 @@ class AsyncServer(BaseServer):
             frames = socket.take_poll()
             if not frames:
                 event = socket.poll_event()
-                loop = asyncio.get_running_loop()
                 # The heartbeat guarantees output within one ping interval;
                 # the bound only protects against a stuck session.
                 limit = monotonic() + self.config.ping_interval + \
                     self.config.heartbeat.timeout
-                while not frames and not socket.closed:
-                    remaining = limit - monotonic()
-                    if remaining <= 0:
-                        frames = [NOOP_FRAME]
-                        break
-                    event.clear()
-                    timer = loop.call_later(remaining, event.set)
-                    try:
+                watch = self._poll_watch
+                waiting = watch.waiting
+                waiting[socket] = limit
+                if watch.timer is None or \
+                        watch.loop is not asyncio.get_running_loop():
+                    # (A server restarted on another loop: the old timer
+                    # is gone with its loop.)
+                    watch.arm(limit)
+                try:
+                    while not frames and not socket.closed:
+                        if limit <= monotonic():
+                            frames = [NOOP_FRAME]
+                            break
+                        event.clear()
                         await event.wait()
-                    finally:
-                        timer.cancel()
-                    frames = socket.take_poll()
+                        frames = socket.take_poll()
+                finally:
+                    waiting.pop(socket, None)
         finally:
             socket.poll_active = False
         if not frames:
@@ -778,10 +860,18 @@ class AsyncServer(BaseServer):
 
     async def _handle_post(self, socket: AsyncSocket,
                            environ: dict[str, Any]) -> Response:
-        _, cors = self._polling_context(environ)
+        req, cors = self._polling_context(environ)
         socket.post_active = True
         try:
-            body = await read_body(environ, self.max_http_buffer_size)
+            # read_body(), without its coroutine.
+            limit = self.max_http_buffer_size
+            length = req.content_length
+            if length is not None and length > limit:
+                body = None
+            else:
+                body = await environ['wsgi.input'].read(limit + 1)
+                if len(body) > limit:
+                    body = None
         except OSError:
             body = b''
         finally:

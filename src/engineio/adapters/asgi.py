@@ -19,7 +19,7 @@ from .routing import (
     normalize_engineio_path,
     read_static_file,
 )
-from .wsgi import request_from_environ
+from .wsgi import first_value, parse_query
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -170,12 +170,51 @@ class ASGIWebSocket:
             pass
 
 
+#: The request headers the core reads, by their ASGI (lowercase) names.
+_REQUEST_HEADERS = frozenset((
+    b'origin', b'host', b'x-forwarded-proto', b'x-forwarded-host',
+    b'accept-encoding', b'upgrade', b'access-control-request-headers',
+    b'content-length'))
+
+#: Response headers as ASGI wants them, by the core's header lists: the same
+#: few lists (content type, cache control, CORS of a few origins) come back
+#: on every response, and encoding them each time is measurable.
+_ENCODED_HEADERS: dict[tuple[tuple[str, str], ...],
+                       list[tuple[bytes, bytes]]] = {}
+_ENCODED_HEADERS_MAX = 512
+
+
+def encode_headers(headers: Iterable[tuple[str, str]]
+                   ) -> list[tuple[bytes, bytes]]:
+    """``[('Content-Type', ...)]`` -> ``[(b'content-type', ...)]``; the
+    result is shared, callers must copy it before changing it."""
+    key = tuple(headers)
+    encoded = _ENCODED_HEADERS.get(key)
+    if encoded is None:
+        encoded = [(k.lower().encode('latin-1'), v.encode('latin-1'))
+                   for k, v in key]
+        if len(_ENCODED_HEADERS) >= _ENCODED_HEADERS_MAX:
+            # Per-session values (cookies, many origins) must not grow it
+            # without bound.
+            _ENCODED_HEADERS.clear()
+        _ENCODED_HEADERS[key] = encoded
+    return encoded
+
+
 class ASGIExchange:
-    """One ASGI request as :class:`~engineio.AsyncServer` sees it."""
+    """One ASGI request as :class:`~engineio.AsyncServer` sees it.
+
+    The core's :class:`Request` comes straight from the scope's headers; the
+    WSGI-style environ (for ``connect``, ``allow_request``,
+    ``connection_error`` and a callable ``cors_allowed_origins``) is only
+    built when something reads it, which polling requests never do.
+    """
 
     __slots__ = (
         '_connected',
-        'environ',
+        '_environ',
+        'cors',
+        'is_websocket',
         'receive',
         'request',
         'scope',
@@ -187,30 +226,119 @@ class ASGIExchange:
         self.receive = receive
         self.send = send
         self._connected = False
-        is_ws = scope['type'] == 'websocket'
+        self._environ: dict[str, Any] | None = None
+        #: The CORS headers the core decided, for ``environ['engineio.cors']``.
+        self.cors: list[tuple[str, str]] | None = None
+        self.is_websocket = is_ws = scope['type'] == 'websocket'
+        found: dict[bytes, str] = {}
+        wanted = _REQUEST_HEADERS
+        for name, value in scope.get('headers') or ():
+            if name not in wanted:
+                # ASGI servers lowercase header names; a test harness or an
+                # odd server may not.
+                if name.islower() or name.lower() not in wanted:
+                    continue
+                name = name.lower()
+            text = value.decode('latin-1')
+            old = found.get(name)
+            # Repeated headers are joined as a WSGI server would, except
+            # Content-Length, where the last one counts (as in the environ).
+            found[name] = text if old is None or name == b'content-length' \
+                else f'{old},{text}'
         scheme = scope.get('scheme') or ('ws' if is_ws else 'http')
         if scheme == 'ws':
             scheme = 'http'
         elif scheme == 'wss':
             scheme = 'https'
-        raw_query = scope.get('query_string') or b''
-        self.environ = environ = make_environ(
+        get = found.get
+        length = get(b'content-length')
+        try:
+            content_length = int(length) if length else None
+        except ValueError:
+            content_length = None
+        upgrade = get(b'upgrade')
+        proto = get(b'x-forwarded-proto')
+        if proto is not None:
+            scheme = first_value(proto) or scheme
+        host = get(b'host')
+        forwarded_host = get(b'x-forwarded-host')
+        if forwarded_host is not None:
+            host = first_value(forwarded_host) or host
+        self.request = Request(
+            scope.get('method', 'GET'),
+            parse_query((scope.get('query_string') or b'').decode('latin-1')),
+            get(b'origin'), scheme, host, get(b'accept-encoding') or '',
+            is_ws or (upgrade is not None and upgrade.lower() == 'websocket'),
+            get(b'access-control-request-headers'), content_length, None,
+            None, self._make_environ)
+
+    @property
+    def environ(self) -> dict[str, Any]:
+        """The WSGI-style environ of this request (built on first use)."""
+        environ = self._environ
+        if environ is None:
+            return self._make_environ()
+        if self.cors is not None and 'engineio.cors' not in environ:
+            # Built while the core was deciding the CORS headers.
+            environ['engineio.cors'] = self.cors
+        return environ
+
+    @environ.setter
+    def environ(self, value: dict[str, Any] | None) -> None:
+        # None drops the server's reference (a long WebSocket session does
+        # not need it); reading it again builds a new one.
+        self._environ = value
+
+    def _make_environ(self) -> dict[str, Any]:
+        environ = self._environ
+        if environ is not None:
+            return environ
+        scope = self.scope
+        scheme = scope.get('scheme') or ('ws' if self.is_websocket else 'http')
+        if scheme == 'ws':
+            scheme = 'http'
+        elif scheme == 'wss':
+            scheme = 'https'
+        environ = self._environ = make_environ(
             scope.get('method', 'GET'), scope.get('path', '/'),
-            raw_query.decode('latin-1'),
+            (scope.get('query_string') or b'').decode('latin-1'),
             [(k.decode('latin-1'), v.decode('latin-1'))
              for k, v in scope.get('headers') or ()],
             scheme, scope.get('server'), scope.get('client'),
-            {'asgi.scope': scope, 'asgi.receive': receive, 'asgi.send': send,
-             'wsgi.input': self})
-        self.request: Request = request_from_environ(environ)
-        if is_ws:
-            self.request.websocket = True
+            {'asgi.scope': scope, 'asgi.receive': self.receive,
+             'asgi.send': self.send, 'wsgi.input': self})
         environ['engineio.request'] = self.request
+        if self.cors is not None:
+            environ['engineio.cors'] = self.cors
+        return environ
+
+    def hook_environ(self) -> dict[str, Any]:
+        """What the long-polling hooks (``handle_get_request``,
+        ``handle_post_request``) receive: the full environ if something
+        already built it, else a small one with what the driver and
+        python-socketio's admin instrumentation read."""
+        if self._environ is not None:
+            return self.environ
+        request = self.request
+        environ = {'REQUEST_METHOD': request.method,
+                   'wsgi.input': self,
+                   'asgi.scope': self.scope,
+                   'engineio.request': request,
+                   'engineio.cors': self.cors}
+        if request.content_length is not None:
+            environ['CONTENT_LENGTH'] = str(request.content_length)
+        return environ
 
     async def read(self, length: int = -1) -> bytes:
         """``environ['wsgi.input'].read()``: up to ``length`` body bytes."""
-        chunks = []
-        size = 0
+        message = await self.receive()
+        if message['type'] != 'http.request':
+            raise ConnectionError('client disconnected')
+        first = message.get('body') or b''
+        if not message.get('more_body') or 0 <= length <= len(first):
+            return first
+        chunks = [first]
+        size = len(first)
         while length < 0 or size < length:
             message = await self.receive()
             if message['type'] != 'http.request':
@@ -222,27 +350,32 @@ class ASGIExchange:
                 break
         return b''.join(chunks)
 
+    @staticmethod
+    def response_messages(response: Response) -> tuple[Message, Message]:
+        """The ``http.response.start`` and ``http.response.body`` messages
+        of a response."""
+        body = response.body
+        return ({'type': 'http.response.start', 'status': response.status,
+                 'headers': [*encode_headers(response.headers),
+                             (b'content-length', b'%d' % len(body))]},
+                {'type': 'http.response.body', 'body': body})
+
     async def respond(self, response: Response) -> None:
         """Send a complete response (over a WebSocket scope: refuse it)."""
-        headers = [(k.lower().encode('latin-1'), v.encode('latin-1'))
-                   for k, v in response.headers]
-        if self.scope['type'] == 'websocket':
-            await self._connect()
-            if 'websocket.http.response' in (self.scope.get('extensions')
-                                             or {}):
-                await self.send({'type': 'websocket.http.response.start',
-                                 'status': response.status,
-                                 'headers': headers})
-                await self.send({'type': 'websocket.http.response.body',
-                                 'body': response.body})
-            else:
-                await self.send({'type': 'websocket.close', 'code': 1008})
+        if not self.is_websocket:
+            start, body = self.response_messages(response)
+            await self.send(start)
+            await self.send(body)
             return
-        headers.append((b'content-length', str(len(response.body)).encode()))
-        await self.send({'type': 'http.response.start',
-                         'status': response.status, 'headers': headers})
-        await self.send({'type': 'http.response.body',
-                         'body': response.body})
+        await self._connect()
+        if 'websocket.http.response' in (self.scope.get('extensions') or {}):
+            await self.send({'type': 'websocket.http.response.start',
+                             'status': response.status,
+                             'headers': list(encode_headers(response.headers))})
+            await self.send({'type': 'websocket.http.response.body',
+                             'body': response.body})
+        else:
+            await self.send({'type': 'websocket.close', 'code': 1008})
 
     async def _connect(self) -> bool:
         if not self._connected:
@@ -334,6 +467,13 @@ class ASGIApp:
     async def __call__(self, scope: Scope, receive: Receive,
                        send: Send) -> None:
         kind = scope['type']
+        if kind == 'http' or kind == 'websocket':
+            # The common case first: a request for the Engine.IO endpoint.
+            path = scope.get('path')
+            eio_path = self.engineio_path
+            if path and eio_path and path.startswith(eio_path):
+                await self.engineio_server.handle_request(scope, receive, send)
+                return
         if kind == 'lifespan':
             await self.lifespan(scope, receive, send)
             return

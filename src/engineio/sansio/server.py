@@ -92,6 +92,13 @@ class Route(NamedTuple):
     b64: bool = False
 
 
+# Route(...) of the two routes of every polling round trip, without the
+# keyword handling of the generated __new__ (fields in Route's order).
+_new_route = tuple.__new__
+_POLL = Action.POLL
+_POST = Action.POST
+
+
 class Refusal(NamedTuple):
     """A refused request: its error code and the detail for the log."""
 
@@ -227,7 +234,8 @@ class ServerCore:
     # -- routing ---------------------------------------------------------
     def route(self, req: Request, now: float) -> Route:
         """Decide what to do with an HTTP request for the Engine.IO path."""
-        cors = self.cors_headers(req)
+        # Without an Origin there is nothing to check (most polling).
+        cors = [] if req.origin is None else self.cors_headers(req)
         if cors is None:
             return self._refuse(Refusal(ErrorCode.FORBIDDEN,
                                         f'origin {req.origin} is not accepted'), [])
@@ -307,7 +315,8 @@ class ServerCore:
                     ErrorCode.BAD_REQUEST,
                     f'overlapping poll for session {sid}'), cors)
                 return route._replace(closed=self._closed(session, event, now))
-            return Route(Action.POLL, POLLING, session, headers=cors)
+            return _new_route(Route, (_POLL, POLLING, session, None, cors,
+                                      None, None, None, 4, False))
         if req.method == 'POST':
             if session.post_active:
                 event = session.close(Reason.TRANSPORT_ERROR)
@@ -315,7 +324,8 @@ class ServerCore:
                     ErrorCode.BAD_REQUEST,
                     f'overlapping post for session {sid}'), cors)
                 return route._replace(closed=self._closed(session, event, now))
-            return Route(Action.POST, POLLING, session, headers=cors)
+            return _new_route(Route, (_POST, POLLING, session, None, cors,
+                                      None, None, None, 4, False))
         return self._refuse(Refusal(ErrorCode.BAD_REQUEST,
                                     f'method {req.method} not allowed'), cors)
 
@@ -519,6 +529,8 @@ class ServerCore:
             return self._v3_payload_response(frames, req, cors, session)
         body = encode_frames(frames).encode('utf-8')
         headers = [TEXT_CONTENT_TYPE, NO_STORE, *cors]
+        if len(body) < self.config.compression_threshold:
+            return Response(200, headers, body)
         return Response(200, headers, self._compress(body, req, headers))
 
     def _v3_payload_response(self, frames: list[Frame], req: Request,
