@@ -38,6 +38,9 @@ monotonic = time.monotonic
 isawaitable = inspect.isawaitable
 CoroutineType = types.CoroutineType
 OPEN = State.OPEN
+WRITE = Push.WRITE
+MESSAGE = packet.MESSAGE
+encode_data = packet.encode_data
 
 if sys.version_info >= (3, 12):
     def _start_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -79,6 +82,38 @@ class Exchange(Protocol):
                                compression: int | None = None
                                ) -> WebSocket | None: ...
     async def finish_websocket(self) -> Any: ...
+
+
+class Resumed:
+    """The rest of a coroutine whose first step already ran (outside any
+    task) and suspended on ``waiting``, as an awaitable: the awaiting task
+    waits for ``waiting`` and then drives the coroutine on."""
+
+    __slots__ = ('coro', 'waiting')
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
+        self.coro = coro
+        self.waiting = waiting
+
+    def __await__(self) -> Any:
+        coro, waiting = self.coro, self.waiting
+        self.waiting = None
+        while True:
+            try:
+                yield waiting
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # cancellation, or a thrown error
+                try:
+                    waiting = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    waiting = coro.send(None)
+                except StopIteration as stop:
+                    return stop.value
 
 
 async def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
@@ -324,7 +359,21 @@ class AsyncServer(BaseServer):
 
         Note: this method is a coroutine.
         """
-        await self._send_frame(sid, packet.encode_data(packet.MESSAGE, data))
+        frame = encode_data(MESSAGE, data)
+        socket = self.sockets.get(sid)
+        if socket is None:
+            self.logger.warning('%s: cannot send, no such session', sid)
+            return
+        result = socket.push(frame)
+        if result is WRITE:
+            # The hot path of a WebSocket session: write in place, without
+            # the coroutine layers of _send_frame and _ws_write.
+            try:
+                await socket.ws.send(frame)
+            except (OSError, ValueError, RuntimeError) as exc:
+                await self._write_failed(socket, exc)
+        else:
+            await self._pushed(socket, result)
 
     async def send_packet(self, sid: str, pkt: packet.Packet) -> None:
         """Send a raw packet to a client.
@@ -572,23 +621,25 @@ class AsyncServer(BaseServer):
             self.logger.warning('%s: cannot send, no such session', sid)
             return
         result = socket.push(frame)
-        if result is Push.WRITE:
-            # The hot path of a WebSocket session: write in place, as
-            # _ws_write does, without another coroutine layer.
+        if result is WRITE:
             try:
                 await socket.ws.send(frame)
             except (OSError, ValueError, RuntimeError) as exc:
-                self.logger.info('%s: websocket write failed (%s)', sid,
-                                 str(exc) or type(exc).__name__)
-                await self._close(socket, self.reason.TRANSPORT_ERROR)
-        elif result is Push.BUFFERED:
+                await self._write_failed(socket, exc)
+        else:
+            await self._pushed(socket, result)
+
+    async def _pushed(self, socket: AsyncSocket, result: Push) -> None:
+        """Act on what the session did with a frame it did not hand back
+        for writing."""
+        if result is Push.BUFFERED:
             socket.wake_poll()
         elif result is Push.FLUSH:
             await self._ws_write_buffered(socket)
         elif result is Push.OVERFLOW:
             self.logger.warning('%s: client does not collect its messages '
                                 '(max_outgoing_buffer_size reached); '
-                                'disconnecting', sid)
+                                'disconnecting', socket.sid)
             await self._close(socket, self.reason.TRANSPORT_ERROR)
 
     async def _ws_write(self, socket: AsyncSocket, frame: packet.Frame) -> None:
@@ -598,9 +649,13 @@ class AsyncServer(BaseServer):
         try:
             await ws.send(frame)
         except (OSError, ValueError, RuntimeError) as exc:
-            self.logger.info('%s: websocket write failed (%s)', socket.sid,
-                             str(exc) or type(exc).__name__)
-            await self._close(socket, self.reason.TRANSPORT_ERROR)
+            await self._write_failed(socket, exc)
+
+    async def _write_failed(self, socket: AsyncSocket,
+                            exc: BaseException) -> None:
+        self.logger.info('%s: websocket write failed (%s)', socket.sid,
+                         str(exc) or type(exc).__name__)
+        await self._close(socket, self.reason.TRANSPORT_ERROR)
 
     async def _ws_write_buffered(self, socket: AsyncSocket) -> None:
         """Write what the session buffered for its WebSocket (Push.FLUSH)."""
@@ -675,6 +730,26 @@ class AsyncServer(BaseServer):
                     await ret
         except Exception:
             self.logger.exception('%s: message handler error', socket.sid)
+
+    def _start_handler(self, socket: AsyncSocket,
+                       data: Any) -> Awaitable[Any] | None:
+        """Call the message handler and run a coroutine's first step;
+        return what is left to await if it suspended."""
+        handler = self.handlers.get('message')
+        if handler is None:
+            return None
+        try:
+            ret = handler(socket.sid, data)
+            if ret is None:
+                return None
+            if type(ret) is CoroutineType:
+                return Resumed(ret, ret.send(None))
+            return ret if isawaitable(ret) else None
+        except StopIteration:
+            return None  # the coroutine finished without suspending
+        except Exception:
+            self.logger.exception('%s: message handler error', socket.sid)
+            return None
 
     async def _on_disconnect(self, socket: AsyncSocket, reason: str) -> None:
         self.logger.info('%s: disconnected (%s)', socket.sid, reason)
@@ -908,37 +983,72 @@ class AsyncServer(BaseServer):
     async def _run_websocket(self, socket: AsyncSocket, ws: WebSocket) -> None:
         if socket.upgrade_ws is ws and not await self._probe(socket, ws):
             return
+        try:
+            await self._read_websocket(socket, ws)
+            # A handler that suspended kept this task; the reading went on
+            # in another, and the web server's task must outlive it.
+            while (reader := socket.reader) is not None:
+                await reader
+                if socket.reader is reader:
+                    break
+        except asyncio.CancelledError:
+            # The web server is going away: the session ends with it.
+            reader = socket.reader
+            if reader is not None:
+                reader.cancel()
+            await self._close(socket, self.reason.TRANSPORT_CLOSE)
+            raise
+        finally:
+            socket.reader = None
+
+    async def _read_websocket(self, socket: AsyncSocket, ws: WebSocket,
+                              flush: bool = True) -> None:
+        """Read the session's frames until its WebSocket ends.
+
+        The hot path: one await for the frame, one core call, then the
+        handler, with no task or queue in between.  A coroutine handler's
+        first step runs right here; most finish in it (an echo whose write
+        did not block).  One that suspends goes on in this same task, so it
+        runs in one task from start to end (``asyncio.timeout`` and
+        ``current_task()`` rely on it), the messages arriving meanwhile
+        queue behind it, and the reading moves to a new task.
+        """
         reason = self.reason.TRANSPORT_CLOSE
         try:
-            await self._flush_ws(socket, ws)
-            # The hot path: one await for the frame, one core call, then the
-            # handler, with no task or queue in between.
+            if flush:
+                await self._flush_ws(socket, ws)
             wait = ws.wait
             receive_frame = socket.receive_frame
-            on_message = self._on_message
+            eager = self.async_handlers
             while socket.state is OPEN:
                 frame = await wait()
                 if frame is None:
                     break
                 event = receive_frame(frame, monotonic())
-                if event is not None:
-                    if type(event) is MessageReceived:
-                        await on_message(socket, event.data)
-                    elif event is Push.FLUSH:
-                        await self._ws_write_buffered(socket)  # a v3 pong
-                    else:
-                        self.core.forget(socket, monotonic())
-                        await self._dispatch(socket, [event])
+                if event is None:
+                    continue
+                if type(event) is MessageReceived:
+                    if not eager or socket.dispatching:
+                        await self._on_message(socket, event.data)
+                        continue
+                    rest = self._start_handler(socket, event.data)
+                    if rest is not None:
+                        socket.dispatching = True
+                        socket.reader = self._spawn(
+                            self._read_websocket(socket, ws, False))
+                        await self._drain(socket, (_AWAIT, rest))
+                        return
+                elif event is Push.FLUSH:
+                    await self._ws_write_buffered(socket)  # a v3 pong
+                else:
+                    self.core.forget(socket, monotonic())
+                    await self._dispatch(socket, [event])
         except ContentTooLongError:
             self.logger.warning('%s: websocket message larger than '
                                 'max_http_buffer_size', socket.sid)
             reason = self.reason.TRANSPORT_ERROR
         except OSError:
             reason = self.reason.TRANSPORT_ERROR
-        except asyncio.CancelledError:
-            # The web server is going away: the session ends with it.
-            await self._close(socket, reason)
-            raise
         await self._close(socket, reason)
         await ws.close()
 
