@@ -12,9 +12,17 @@ from typing import Any
 JSONDecodeError = ValueError
 
 
+_COMPACT = (',', ':')
+# json.dumps builds a new encoder for every call that passes separators;
+# the compact one the packets use is built once.
+_compact_encode = _stdlib_json.JSONEncoder(separators=_COMPACT).encode
+
+
 def dumps(obj: Any, **kwargs: Any) -> str:
     """Serialize ``obj`` to a compact JSON string."""
-    kwargs.setdefault('separators', (',', ':'))
+    if not kwargs or (len(kwargs) == 1 and kwargs.get('separators') == _COMPACT):
+        return _compact_encode(obj)
+    kwargs.setdefault('separators', _COMPACT)
     return _stdlib_json.dumps(obj, **kwargs)
 
 

@@ -39,17 +39,19 @@ def encode_data(packet_type: int, data: Any) -> Frame:
     Binary data gives raw ``bytes`` (binary messages carry no type on a
     WebSocket); anything else gives a ``str`` starting with the type digit.
     """
-    if data is None:
-        return _TYPE_CHARS[packet_type]
     if isinstance(data, str):
         return _TYPE_CHARS[packet_type] + data
+    if type(data) is bytes:
+        return data  # immutable: no copy needed
+    if data is None:
+        return _TYPE_CHARS[packet_type]
     if isinstance(data, binary_types):
         return bytes(data)
     encoded: str = Packet.json.dumps(data, separators=(',', ':'))
     return _TYPE_CHARS[packet_type] + encoded
 
 
-def b64_frame(data: bytes) -> str:
+def b64_frame(data: bytes | bytearray) -> str:
     """The text form of a binary message inside a polling payload."""
     return 'b' + base64.b64encode(data).decode('ascii')
 
@@ -110,7 +112,7 @@ class Packet:
                     as required inside an HTTP long-polling payload.
         """
         if self.binary and b64:
-            return b64_frame(bytes(self.data))
+            return b64_frame(self.data)
         return encode_data(self.packet_type, self.data)
 
     def decode(self, encoded_packet: Frame) -> None:

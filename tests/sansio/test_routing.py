@@ -150,3 +150,22 @@ def test_reject_bodies():
     s = core.open_session('b', 'polling', 0.0)
     r = core.reject(s, {'reason': 'nope'}, [])
     assert r.status == 401 and json.loads(r.body) == {'reason': 'nope'}
+
+
+@pytest.mark.parametrize('sid', ['AbC-_9', 'with "quote', 'é\\x', ''])
+@pytest.mark.parametrize('transport', ['polling', 'websocket'])
+def test_open_frame_is_the_json_of_the_handshake(sid, transport):
+    config = ServerConfig(ping_interval=7, ping_timeout=3,
+                          max_http_buffer_size=123)
+    core = ServerCore(config)
+    session = core.open_session(sid, transport, 0.0)
+    for _ in range(2):  # the second one comes from the cached tail
+        frame = core.open_frame(session)
+        assert frame[0] == '0'
+        assert json.loads(frame[1:]) == {
+            'sid': sid,
+            'upgrades': ['websocket'] if transport == 'polling' else [],
+            'pingInterval': 7000, 'pingTimeout': 3000, 'maxPayload': 123}
+    # Settings changed after start are announced to the next sessions.
+    config.ping_interval = 9
+    assert json.loads(core.open_frame(session)[1:])['pingInterval'] == 9000

@@ -10,6 +10,7 @@ import enum
 import gzip
 import heapq
 import itertools
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -26,6 +27,8 @@ from .session import POLLING, WEBSOCKET, Heartbeat, Push, Session
 PROTOCOL_VERSION = '4'
 VALID_TRANSPORTS = (POLLING, WEBSOCKET)
 COMPRESSION_METHODS = ('gzip', 'deflate')
+# A sid that needs no JSON escaping (what generate_id() makes).
+_PLAIN_SID = re.compile(r'[A-Za-z0-9_\-.~]*')
 
 TEXT_CONTENT_TYPE = ('Content-Type', 'text/plain; charset=UTF-8')
 # Polling responses are live data: no proxy or browser may cache them.
@@ -226,6 +229,7 @@ class ServerCore:
         # to hand over the close packet.
         self._lingering: dict[str, tuple[Session, float]] = {}
         self._timers: list[tuple[float, int, Session]] = []
+        self._open_tails: dict[tuple[Any, ...], str] = {}
         # Closed sessions whose timer entries are still in the heap.
         self._stale = 0
         self._seq = itertools.count()
@@ -371,18 +375,28 @@ class ServerCore:
     def open_frame(self, session: Session) -> str:
         """The open packet that starts a session."""
         c = self.config
-        upgrades = c.upgrades() if session.transport == POLLING else []
-        data = {
-            'sid': session.sid,
-            'upgrades': upgrades,
-            'pingInterval': int(c.ping_interval * 1000),
-            'pingTimeout': int(c.ping_timeout * 1000),
-            'maxPayload': c.max_http_buffer_size,
-        }
-        if session.protocol == 3:
-            del data['maxPayload']  # v3 handshakes do not announce it
-        encoded: str = pk.Packet.json.dumps(data, separators=(',', ':'))
-        return '0' + encoded
+        polling = session.transport == POLLING
+        # Only the sid differs between sessions: the rest is encoded once
+        # per set of settings (which an application may still change).
+        key = (polling, session.protocol, c.ping_interval, c.ping_timeout,
+               c.max_http_buffer_size, c.allow_upgrades, tuple(c.transports),
+               pk.Packet.json)
+        tail = self._open_tails.get(key)
+        if tail is None:
+            data = {
+                'upgrades': c.upgrades() if polling else [],
+                'pingInterval': int(c.ping_interval * 1000),
+                'pingTimeout': int(c.ping_timeout * 1000),
+                'maxPayload': c.max_http_buffer_size,
+            }
+            if session.protocol == 3:
+                del data['maxPayload']  # v3 handshakes do not announce it
+            encoded: str = pk.Packet.json.dumps(data, separators=(',', ':'))
+            tail = self._open_tails[key] = ',' + encoded[1:]
+        sid = session.sid
+        if not _PLAIN_SID.fullmatch(sid):
+            sid = pk.Packet.json.dumps(sid)[1:-1]
+        return '0{"sid":"' + sid + '"' + tail
 
     def accept(self, session: Session, now: float) -> list[Frame]:
         """``connect`` accepted the session: start its heartbeat and return
