@@ -980,29 +980,8 @@ class AsyncServer(BaseServer):
         await socket._websocket_handler(ws)
         return await exchange.finish_websocket()
 
-    async def _run_websocket(self, socket: AsyncSocket, ws: WebSocket) -> None:
-        if socket.upgrade_ws is ws and not await self._probe(socket, ws):
-            return
-        try:
-            await self._read_websocket(socket, ws)
-            # A handler that suspended kept this task; the reading went on
-            # in another, and the web server's task must outlive it.
-            while (reader := socket.reader) is not None:
-                await reader
-                if socket.reader is reader:
-                    break
-        except asyncio.CancelledError:
-            # The web server is going away: the session ends with it.
-            reader = socket.reader
-            if reader is not None:
-                reader.cancel()
-            await self._close(socket, self.reason.TRANSPORT_CLOSE)
-            raise
-        finally:
-            socket.reader = None
-
-    async def _read_websocket(self, socket: AsyncSocket, ws: WebSocket,
-                              flush: bool = True) -> None:
+    async def _run_websocket(self, socket: AsyncSocket, ws: WebSocket,
+                             takeover: bool = False) -> None:
         """Read the session's frames until its WebSocket ends.
 
         The hot path: one await for the frame, one core call, then the
@@ -1011,11 +990,14 @@ class AsyncServer(BaseServer):
         did not block).  One that suspends goes on in this same task, so it
         runs in one task from start to end (``asyncio.timeout`` and
         ``current_task()`` rely on it), the messages arriving meanwhile
-        queue behind it, and the reading moves to a new task.
+        queue behind it, and a new task (``takeover``) goes on reading.
         """
+        if not takeover and socket.upgrade_ws is ws \
+                and not await self._probe(socket, ws):
+            return
         reason = self.reason.TRANSPORT_CLOSE
         try:
-            if flush:
+            if not takeover:
                 await self._flush_ws(socket, ws)
             wait = ws.wait
             receive_frame = socket.receive_frame
@@ -1033,10 +1015,7 @@ class AsyncServer(BaseServer):
                         continue
                     rest = self._start_handler(socket, event.data)
                     if rest is not None:
-                        socket.dispatching = True
-                        socket.reader = self._spawn(
-                            self._read_websocket(socket, ws, False))
-                        await self._drain(socket, (_AWAIT, rest))
+                        await self._hand_over(socket, ws, rest, takeover)
                         return
                 elif event is Push.FLUSH:
                     await self._ws_write_buffered(socket)  # a v3 pong
@@ -1049,8 +1028,37 @@ class AsyncServer(BaseServer):
             reason = self.reason.TRANSPORT_ERROR
         except OSError:
             reason = self.reason.TRANSPORT_ERROR
+        except asyncio.CancelledError:
+            # The web server is going away: the session ends with it.
+            await self._close(socket, reason)
+            raise
         await self._close(socket, reason)
         await ws.close()
+
+    async def _hand_over(self, socket: AsyncSocket, ws: WebSocket,
+                         rest: Awaitable[Any], takeover: bool) -> None:
+        """Finish a suspended handler (and those queued behind it) in this
+        task while a new one reads on."""
+        socket.dispatching = True
+        socket.reader = self._spawn(self._run_websocket(socket, ws, True))
+        try:
+            await self._drain(socket, (_AWAIT, rest))
+            if takeover:
+                return
+            # The web server's task must outlive the session's readers.
+            while (reader := socket.reader) is not None:
+                await reader
+                if socket.reader is reader:
+                    break
+        except asyncio.CancelledError:
+            reader = socket.reader
+            if reader is not None and reader is not asyncio.current_task():
+                reader.cancel()
+            await self._close(socket, self.reason.TRANSPORT_CLOSE)
+            raise
+        finally:
+            if not takeover:
+                socket.reader = None
 
     async def _probe(self, socket: AsyncSocket, ws: WebSocket) -> bool:
         """Run the upgrade probe; True once the session moved to ``ws``."""
