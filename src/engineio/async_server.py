@@ -16,6 +16,7 @@ import contextlib
 import functools
 import importlib
 import inspect
+import logging
 import sys
 import time
 import types
@@ -849,7 +850,9 @@ class AsyncServer(BaseServer):
         socket = cast(AsyncSocket, self.core.open_session(
             sid, route.transport, now, self._socket_factory, route.protocol,
             route.b64))
-        ret = await self._trigger_event('connect', sid, exchange.environ)
+        ret = None
+        if 'connect' in self.handlers:  # (an ASGI environ is built on use)
+            ret = await self._trigger_event('connect', sid, exchange.environ)
         if ret is not None and ret is not True:
             response = self.core.reject(socket, ret, route.headers)
             self.logger.info('%s: connection refused by the application', sid)
@@ -860,13 +863,8 @@ class AsyncServer(BaseServer):
                 self.core.close(socket, self.reason.TRANSPORT_ERROR, now)
                 return await exchange.respond(self._no_websocket(route))
             socket.ws = ws
-            frames = self.core.accept(socket, monotonic())
-            self._start_service()
-            self.logger.info('%s: connected (websocket) from %s', sid,
-                             exchange.environ.get('REMOTE_ADDR') or '?')
             try:
-                for frame in frames:
-                    await ws.send(frame)
+                await self._open_websocket(socket, exchange)
                 await socket._websocket_handler(ws)
             except OSError:
                 await self._close(socket, self.reason.TRANSPORT_ERROR)
@@ -881,6 +879,22 @@ class AsyncServer(BaseServer):
         if cookie is not None:
             response.headers.append(cookie)
         return await exchange.respond(response)
+
+    async def _open_websocket(self, socket: AsyncSocket,
+                              exchange: Exchange) -> None:
+        """Start a WebSocket session: its first frames, then let go of the
+        request (its environ, headers, query) for the session's whole life:
+        only the application keeps it if it wants it."""
+        frames = self.core.accept(socket, monotonic())
+        self._start_service()
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info('%s: connected (websocket) from %s', socket.sid,
+                             exchange.environ.get('REMOTE_ADDR') or '?')
+        exchange.environ = None  # type: ignore[assignment]
+        exchange.request.native = None
+        ws = socket.ws
+        for frame in frames:
+            await ws.send(frame)
 
     def _no_websocket(self, route: Any) -> Response:
         self.logger.warning('WebSocket transport not available with this '
