@@ -145,6 +145,9 @@ class Server(BaseServer):
         rt = self._async
         self._lock = rt.Lock()
         self._pool = rt.make_pool()
+        # Green runtimes give each busy session one parked handler worker
+        # (see _serve); the threading runtime runs drain jobs on its pool.
+        self._signal = getattr(rt, 'Signal', None)
         self._service_task: Any = None
         self._service_wake = rt.Event()
         self._stopping = False
@@ -456,6 +459,21 @@ class Server(BaseServer):
     def _enqueue(self, socket: Socket, item: Any) -> None:
         # Handlers of one session run one at a time, in arrival order, on a
         # pooled worker: no thread per message and no reordering.
+        if self._signal is not None:
+            # A green thread switches only where it blocks, never in this
+            # method, so the queue and its flag need no lock here.
+            pending = socket.pending
+            if pending is None:
+                socket.pending = deque((item,))
+                socket.wakeup = self._signal()
+                socket.dispatching = True
+                self._pool.submit(self._serve, socket)
+                return
+            pending.append(item)
+            if not socket.dispatching:
+                socket.dispatching = True
+                socket.wakeup.set()
+            return
         with self._lock:
             pending = socket.pending
             if pending is None:
@@ -465,6 +483,35 @@ class Server(BaseServer):
                 return
             socket.dispatching = True
         self._pool.submit(self._drain, socket)
+
+    def _serve(self, socket: Socket) -> None:
+        """A session's handler worker under a green runtime.
+
+        It parks on the session's signal while the queue is empty and ends
+        after the disconnect handler: waking a parked green thread costs
+        much less than starting one per message, and a parked one holds
+        only a few kilobytes.
+        """
+        sid = socket.sid
+        pending = cast('deque[Any]', socket.pending)
+        wakeup = socket.wakeup
+        ended = False
+        while True:
+            while pending:
+                item = pending.popleft()
+                if type(item) is tuple and item and item[0] is _DISCONNECT:
+                    ended = True
+                    self._call_disconnect(sid, item[1])
+                else:
+                    self._trigger_event('message', sid, item)
+            if ended:
+                # A later _enqueue (there should be none) starts a new one.
+                socket.pending = None
+                socket.wakeup = None
+                socket.dispatching = False
+                return
+            socket.dispatching = False
+            wakeup.wait()
 
     def _drain(self, socket: Socket) -> None:
         sid = socket.sid

@@ -26,6 +26,7 @@ class DriverSession(Session):
         'server',
         'session',
         'upgrade_ws',
+        'wakeup',
         'ws',
     )
 
@@ -39,8 +40,11 @@ class DriverSession(Session):
         self.upgrade_ws: Any = None
         #: Messages (and a final disconnect) waiting for the handler.
         self.pending: deque[Any] | None = None
-        #: A handler of this session is running.
+        #: A handler of this session is running (or about to).
         self.dispatching = False
+        #: Green runtimes: the signal that wakes this session's parked
+        #: handler worker.
+        self.wakeup: Any = None
         self._event: Any = None
 
     def poll_event(self) -> Any:

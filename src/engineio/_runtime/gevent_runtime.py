@@ -3,9 +3,10 @@
 For gevent's ``pywsgi.WSGIServer`` (with or without gevent-websocket's
 ``WebSocketHandler``) and gunicorn's gevent workers.  WebSocket comes from
 gevent-websocket when its handler put ``wsgi.websocket`` in the environ, and
-otherwise from the request's raw (green) socket framed by wsproto, as in the
-threading mode.  Every primitive is gevent's own, so the server works
-without monkey patching.
+otherwise from the request's raw (green) socket, as in the threading mode;
+either way the frames are read and written by the ``websockets`` package's
+sans-I/O protocol (wsproto when permessage-deflate was negotiated).  Every
+primitive is gevent's own, so the server works without monkey patching.
 """
 # Green-thread libraries and uwsgi ship no type information (or are absent).
 # mypy: disable-error-code="import-untyped,import-not-found"
@@ -20,9 +21,8 @@ import gevent.event
 import gevent.lock
 import gevent.queue
 
-from ..exceptions import ContentTooLongError
 from .green import SpawnPool
-from .wsgi_websocket import RawSocketWebSocket, raw_socket
+from .wsgi_websocket import FramedWebSocket, RawSocketWebSocket, raw_socket
 
 name = 'gevent'
 Event = gevent.event.Event
@@ -35,7 +35,19 @@ Queue = gevent.queue.JoinableQueue
 QueueEmpty = gevent.queue.Empty
 sleep = gevent.sleep
 
-_MESSAGE_TOO_BIG = 1009
+
+class Signal:
+    """An event that resets when its one waiter wakes."""
+
+    __slots__ = ('_event', 'set')
+
+    def __init__(self) -> None:
+        self._event = gevent.event.Event()
+        self.set = self._event.set
+
+    def wait(self) -> None:
+        self._event.wait()
+        self._event.clear()
 
 
 def spawn(target: Callable[..., Any], *args: Any,
@@ -67,89 +79,57 @@ def websocket(environ: dict[str, Any], max_message_size: int,
                               write_timeout, compression)
 
 
-class GeventWebSocket:
-    """gevent-websocket's WebSocket behind the interface the server uses
-    (``send``, ``wait``, ``close``, ``finish_request``).
+class GeventWebSocket(FramedWebSocket):
+    """A WebSocket that gevent-websocket's handler accepted, behind the
+    interface the server uses (``send``, ``wait``, ``close``,
+    ``finish_request``).
 
-    gevent-websocket has no message size limit, so its payload reader is
-    wrapped: a message over ``max_message_size`` fails before its bytes are
-    read into memory.
+    gevent-websocket answered the handshake; the frames are read and
+    written here, on its handler's connection, by websockets' sans-I/O
+    protocol (see :class:`.FramedWebSocket`): gevent-websocket's own reader
+    validates UTF-8 and unmasks in pure Python, which cost more than the
+    rest of the server per message, and it has no message size limit.
     """
 
     def __init__(self, ws: Any, lock: Any, max_message_size: int) -> None:
         self.ws = ws
         self.max_message_size = max_message_size
-        self.closed = False
-        self._lock = lock
-        self._received = 0
-        self._too_large = False
-        read = ws.raw_read
+        self._start_framing(lock, max_message_size)
+        handler = ws.handler
+        # The buffered reader of the request: read1 returns what is
+        # buffered or what one read of the socket brings, never waiting
+        # for more.  (A reader without read1 has nothing buffered: the
+        # client sends no frame before the handshake's answer.)
+        read1 = getattr(handler.rfile, 'read1', None)
+        self._recv = read1 if read1 is not None else handler.socket.recv  # type: ignore[method-assign]
+        self._sendall = handler.socket.sendall  # type: ignore[method-assign]
+        self._socket = handler.socket
 
-        def bounded_read(size: int) -> bytes:
-            self._received += size
-            if self._received > self.max_message_size:
-                # Close with "message too big" before gevent-websocket turns
-                # this error into a plain closed WebSocket; ``wait`` then
-                # reports why.
-                self._too_large = True
-                self.close(_MESSAGE_TOO_BIG)
-                raise ContentTooLongError('websocket message too large')
-            return read(size)  # type: ignore[no-any-return]
-
-        ws.raw_read = bounded_read
-
-    def send(self, frame: str | bytes) -> None:
-        """Send one message (greenlet-safe: frames never interleave)."""
-        with self._lock:
-            if self.closed:
-                raise ConnectionError('websocket is closed')
-            self.ws.send(frame, binary=isinstance(frame, bytes))
-
-    def wait(self) -> str | bytes | None:
-        """Block until the next message; None once the WebSocket closed."""
-        if self.closed:
-            return None
-        self._received = 0
-        try:
-            message = self.ws.receive()
-        except (OSError, AttributeError, TypeError):
-            # gevent-websocket raises these when the socket was closed
-            # under a pending read (it drops its stream on close).
-            message = None
-        if self._too_large:
-            raise ContentTooLongError('websocket message too large')
-        if message is None:
-            self.closed = True
-            return None
-        if isinstance(message, bytearray):
-            # gevent-websocket returns binary messages as bytearray.
-            return bytes(message)
-        return message  # type: ignore[no-any-return]
-
-    def close(self, code: int = 1000) -> None:
-        """Close the WebSocket (idempotent)."""
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            # gevent-websocket's close() ignores the status code; send the
-            # close frame here (RFC 6455 5.5.1: the code comes first) and
-            # mark its object closed so that it sends no second one.
-            try:
-                self.ws.send_frame(code.to_bytes(2, 'big'),
-                                   self.ws.OPCODE_CLOSE)
-            except (OSError, AttributeError):
-                pass
-            self.ws.closed = True
+    def _hang_up(self) -> None:
+        # gevent-websocket must not send a second close frame when the
+        # application returns.
+        self.ws.closed = True
         # A greenlet may be blocked reading this WebSocket: shutting the
         # socket down makes that read end now rather than when the peer
         # answers the close frame.
-        sock = getattr(getattr(self.ws, 'handler', None), 'socket', None)
-        if sock is not None:
-            try:
-                sock.shutdown(_socket.SHUT_RDWR)
-            except OSError:
-                pass
+        try:
+            self._socket.shutdown(_socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def wait(self) -> str | bytes | None:
+        """Block until the next message; None once the WebSocket closed."""
+        try:
+            message = FramedWebSocket.wait(self)
+        except ValueError:
+            # A read on the handler's reader after it was closed.
+            message = None
+        if message is None:
+            self.closed = True
+            # Whoever closed (the peer, answered by wait(), or the socket),
+            # gevent-websocket must not write its own close frame later.
+            self.ws.closed = True
+        return message
 
     def finish_request(self) -> list[bytes]:
         """gevent-websocket's handler ignores the response of a WebSocket

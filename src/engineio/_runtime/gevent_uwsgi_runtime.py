@@ -29,7 +29,16 @@ import gevent
 import gevent.event
 
 from ..exceptions import ContentTooLongError
-from .gevent_runtime import Event, Lock, Queue, QueueEmpty, make_pool, sleep, spawn
+from .gevent_runtime import (
+    Event,
+    Lock,
+    Queue,
+    QueueEmpty,
+    Signal,
+    make_pool,
+    sleep,
+    spawn,
+)
 
 try:
     import uwsgi
@@ -45,7 +54,7 @@ if (_loop.decode() if isinstance(_loop, bytes) else _loop) != 'gevent':
     raise ImportError('the gevent_uwsgi mode needs uWSGI started with '
                       '--gevent')
 
-__all__ = ['Event', 'Lock', 'Queue', 'QueueEmpty', 'UwsgiWebSocket',
+__all__ = ['Event', 'Lock', 'Queue', 'QueueEmpty', 'Signal', 'UwsgiWebSocket',
            'make_pool', 'name', 'sleep', 'spawn', 'websocket']
 
 name = 'gevent_uwsgi'

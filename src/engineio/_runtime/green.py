@@ -1,9 +1,14 @@
 """What the green-thread runtimes (eventlet, gevent, uWSGI) share.
 
-Green threads are cheap and never run in parallel, so the message-handler
-pool needs no idle workers or locks: every job simply gets its own green
-thread.  The threading runtime keeps its elastic pool (:mod:`.pool`), because
-real threads are expensive to start.
+Green threads are cheap and never run in parallel, so the job pool needs no
+idle workers or locks: every job simply gets its own green thread.  The
+threading runtime keeps its elastic pool (:mod:`.pool`), because real
+threads are expensive to start.
+
+A green runtime also offers ``Signal``, an event that resets as its one
+waiter wakes: the server parks a session's handler worker on it between
+messages, since waking a parked green thread costs about a third of
+starting one per message (measured with gevent and eventlet).
 """
 from __future__ import annotations
 

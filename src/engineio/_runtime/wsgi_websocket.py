@@ -1,11 +1,13 @@
-"""WebSocket over the raw socket of a WSGI request, framed by ``wsproto``.
+"""WebSocket over the raw socket of a WSGI request.
 
 Werkzeug, gunicorn, eventlet and gevent's pywsgi give the application a way
-to reach the client's socket; the WebSocket handshake is answered on it
-directly and the request thread then reads frames from it while other
-threads write (under a lock).  The same code serves real and green threads:
-under eventlet and gevent the socket is a green socket, so its blocking calls
-yield to the hub.
+to reach the client's socket; the WebSocket handshake (built by ``wsproto``)
+is answered on it directly and the request thread then reads frames from it
+while other threads write (under a lock).  Frames are handled by the
+``websockets`` package's sans-I/O protocol, except on a connection that
+negotiated permessage-deflate, which wsproto frames.  The same code serves
+real and green threads: under eventlet and gevent the socket is a green
+socket, so its blocking calls yield to the hub.
 """
 # eventlet (imported lazily below) ships no type information.
 # mypy: disable-error-code="import-untyped,import-not-found"
@@ -14,8 +16,11 @@ from __future__ import annotations
 import socket as _socket
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
+from websockets.exceptions import PayloadTooBig
+from websockets.frames import BINARY, CLOSE, CONT, TEXT, Close, CloseCode, Frame
+from websockets.protocol import OPEN, SEND_EOF, SERVER, Protocol
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -109,8 +114,173 @@ class ThresholdDeflate(PerMessageDeflate):
         return super().frame_outbound(proto, opcode, rsv, data, fin)
 
 
-class RawSocketWebSocket:
-    """A blocking WebSocket endpoint on an already accepted socket."""
+class FramedWebSocket:
+    """A blocking WebSocket endpoint framed by the ``websockets`` package.
+
+    websockets' sans-I/O :class:`~websockets.protocol.Protocol`, created
+    already open (the handshake was answered elsewhere), parses what the
+    client sends: it checks masking, reserved bits, opcodes, control frames,
+    fragmentation order and close codes, answers pings and close frames, and
+    applies the message size limit to the length in each frame header, across
+    the fragments of a message, so that an oversized message is refused
+    (close 1009) before its payload is buffered.  It hands over frames, not
+    messages: fragments are joined and text decoded (invalid UTF-8 fails the
+    connection with 1007) here.
+
+    One thread reads (``wait``) and is the only one to touch the protocol
+    object, while others write (``send``, under the lock, so that frames
+    never interleave: a green socket's ``sendall`` may switch in the middle
+    of a frame); outgoing frames are serialized by websockets' ``Frame``.
+    Subclasses provide the transport: ``_recv(n)`` returns up to ``n``
+    bytes (``b''`` at end of stream), ``_sendall(data)`` and ``_hang_up()``,
+    called once the close frame is sent.
+    """
+
+    closed: bool
+    _lock: Any
+    _proto: Protocol | None
+
+    def _start_framing(self, lock: Any, max_message_size: int) -> None:
+        self.closed = False
+        self._lock = lock
+        self._proto = Protocol(SERVER, state=OPEN, max_size=max_message_size)
+        self._incoming: deque[str | bytes] = deque()
+        #: The fragments of the message being received, and its opcode.
+        self._parts: list[Any] = []
+        self._parts_opcode = CONT
+
+    def _recv(self, size: int) -> bytes:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sendall(self, data: bytes) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _hang_up(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def send(self, frame: str | bytes) -> None:
+        """Send one message (thread-safe)."""
+        # A Frame of its own rather than the protocol's send_text(): the
+        # protocol object belongs to the reading thread, and a data frame
+        # changes nothing in its state.
+        data = Frame(TEXT, frame.encode()).serialize(mask=False) \
+            if isinstance(frame, str) \
+            else Frame(BINARY, frame).serialize(mask=False)
+        with self._lock:
+            if self.closed:
+                raise ConnectionError('websocket is closed')
+            self._sendall(data)
+
+    def wait(self) -> str | bytes | None:
+        """Block until the next message; None once the WebSocket closed."""
+        incoming = self._incoming
+        while not incoming:
+            if self.closed:
+                break
+            try:
+                data = self._recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                self.closed = True
+                break
+            if not data:
+                self.closed = True
+                break
+            self._feed(data)
+        if incoming:
+            return incoming.popleft()
+        proto = self._proto
+        if proto is not None:
+            # The protocol and its parser generator refer to each other:
+            # closing the generator lets the pair be freed now rather than
+            # by a later garbage collection.
+            proto.parser.close()
+        return None
+
+    def _feed(self, data: bytes) -> None:
+        proto = self._proto
+        assert proto is not None
+        proto.receive_data(data)
+        # Only frames come out of a protocol created open.
+        frames = cast('list[Frame]', proto.events_received())
+        incoming = self._incoming
+        failed = proto.parser_exc is not None
+        for frame in frames:
+            opcode = frame.opcode
+            if opcode is TEXT or opcode is BINARY:
+                if not frame.fin:
+                    self._parts = [frame.data]
+                    self._parts_opcode = opcode
+                    continue
+                payload: Any = frame.data
+            elif opcode is CONT:
+                self._parts.append(frame.data)
+                if not frame.fin:
+                    continue
+                payload = b''.join(self._parts)
+                opcode = self._parts_opcode
+                self._parts = []
+            else:
+                # Pings and close frames: the protocol queued the answer.
+                continue
+            if opcode is TEXT:
+                try:
+                    payload = payload.decode()
+                except UnicodeDecodeError:
+                    proto.fail(CloseCode.INVALID_DATA, 'text is not UTF-8')
+                    failed = True
+                    break
+            incoming.append(payload)
+        writes = proto.data_to_send()
+        if writes:
+            self._write_answers(writes, failed, proto.parser_exc)
+
+    def _write_answers(self, writes: list[bytes], failed: bool,
+                       error: Exception | None) -> None:
+        """Send what the protocol queued (pongs, a close frame), and end the
+        WebSocket if that includes the end of the stream; ``failed`` tells
+        that the connection was failed (by websockets, with ``error``, or
+        on invalid UTF-8)."""
+        closing = SEND_EOF in writes
+        with self._lock:
+            if self.closed:
+                return
+            if closing:
+                self.closed = True
+            try:
+                self._sendall(b''.join(writes))
+            except OSError:
+                # The peer is gone: wait() ends on the closed flag.
+                self.closed = True
+                return
+        if closing and failed:
+            # The close frame carries 1002, 1007 or 1009: stop reading the
+            # rest of a connection that broke the protocol.
+            self._hang_up()
+            if isinstance(error, PayloadTooBig):
+                raise ContentTooLongError('websocket message too large')
+
+    def close(self, code: int = 1000) -> None:
+        """Close the WebSocket (idempotent)."""
+        data = Frame(CLOSE, Close(code, '').serialize()).serialize(mask=False)
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                self._sendall(data)
+            except OSError:
+                pass
+        self._hang_up()
+
+
+class RawSocketWebSocket(FramedWebSocket):
+    """A blocking WebSocket endpoint on an already accepted socket.
+
+    A connection that negotiated permessage-deflate is framed by wsproto,
+    any other by websockets, which costs a fraction of it per message.
+    """
 
     def __init__(self, sock: Any, environ: dict[str, Any], lock: Any,
                  max_message_size: int, write_timeout: float,
@@ -119,11 +289,8 @@ class RawSocketWebSocket:
         self.environ = environ
         self.kind = server_kind(environ)
         self.max_message_size = max_message_size
-        self.closed = False
-        self._lock = lock
+        self._start_framing(lock, max_message_size)
         self._conn = WSConnection(ConnectionType.SERVER)
-        self._incoming: deque[str | bytes] = deque()
-        self._parts: list[Any] = []
         self._size = 0
         self._conn.receive_data(handshake_request(environ))
         accept: AcceptConnection | RejectConnection = RejectConnection()
@@ -134,16 +301,36 @@ class RawSocketWebSocket:
                 accept = AcceptConnection(extensions=[] if compression is None
                                           else [ThresholdDeflate(compression)])
         sock.settimeout(write_timeout)
-        self._sendall(self._conn.send(accept))
+        response = self._conn.send(accept)
+        if b'permessage-deflate' not in response.lower():
+            self._deflate = False
+        else:
+            self._deflate = True
+            self._proto = None
+        self._sendall(response)
         if isinstance(accept, RejectConnection):
             self.closed = True
             raise ConnectionError('invalid websocket handshake')
+        self._recv = sock.recv  # type: ignore[method-assign]
+        self._sendall = sock.sendall  # type: ignore[method-assign]
 
     def _sendall(self, data: bytes) -> None:
         self.sock.sendall(data)
 
+    def _hang_up(self) -> None:
+        # Only the sending side: the peer answers the close frame, and that
+        # answer must be read (by wait() or finish_request()), not left on
+        # the connection for the WSGI server to parse as a request.
+        try:
+            self.sock.shutdown(_socket.SHUT_WR)
+        except OSError:
+            pass
+
     def send(self, frame: str | bytes) -> None:
         """Send one message (thread-safe)."""
+        if not self._deflate:
+            FramedWebSocket.send(self, frame)
+            return
         event = TextMessage(data=frame) if isinstance(frame, str) \
             else BytesMessage(data=frame)
         with self._lock:
@@ -151,31 +338,18 @@ class RawSocketWebSocket:
                 raise ConnectionError('websocket is closed')
             self._sendall(self._conn.send(event))
 
-    def wait(self) -> str | bytes | None:
-        """Block until the next message; None once the WebSocket closed."""
-        while not self._incoming:
-            if self.closed:
-                return None
-            try:
-                data = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                self.closed = True
-                return None
-            if not data:
-                self.closed = True
-                return None
-            try:
-                self._conn.receive_data(data)
-                self._process()
-            except (RemoteProtocolError, LocalProtocolError):
-                self.close(1002)
-                return None
-            except ContentTooLongError:
-                self.close(_MESSAGE_TOO_BIG)
-                raise
-        return self._incoming.popleft()
+    def _feed(self, data: bytes) -> None:
+        if not self._deflate:
+            FramedWebSocket._feed(self, data)
+            return
+        try:
+            self._conn.receive_data(data)
+            self._process()
+        except (RemoteProtocolError, LocalProtocolError):
+            self.close(1002)
+        except ContentTooLongError:
+            self.close(_MESSAGE_TOO_BIG)
+            raise
 
     def _process(self) -> None:
         for event in self._conn.events():
@@ -212,6 +386,9 @@ class RawSocketWebSocket:
 
     def close(self, code: int = 1000) -> None:
         """Close the WebSocket (idempotent)."""
+        if not self._deflate:
+            FramedWebSocket.close(self, code)
+            return
         with self._lock:
             if self.closed:
                 return
@@ -220,13 +397,7 @@ class RawSocketWebSocket:
                 self._sendall(self._conn.send(CloseConnection(code=code)))
             except (OSError, LocalProtocolError):
                 pass
-        # Only the sending side: the peer answers the close frame, and that
-        # answer must be read (by wait() or finish_request()), not left on
-        # the connection for the WSGI server to parse as a request.
-        try:
-            self.sock.shutdown(_socket.SHUT_WR)
-        except OSError:
-            pass
+        self._hang_up()
 
     def _drain(self, limit: float = 1.0) -> None:
         """Read what the peer still sends (its close frame) until it hangs up.
