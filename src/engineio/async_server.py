@@ -360,21 +360,7 @@ class AsyncServer(BaseServer):
 
         Note: this method is a coroutine.
         """
-        frame = encode_data(MESSAGE, data)
-        socket = self.sockets.get(sid)
-        if socket is None:
-            self.logger.warning('%s: cannot send, no such session', sid)
-            return
-        result = socket.push(frame)
-        if result is WRITE:
-            # The hot path of a WebSocket session: write in place, without
-            # the coroutine layers of _send_frame and _ws_write.
-            try:
-                await socket.ws.send(frame)
-            except (OSError, ValueError, RuntimeError) as exc:
-                await self._write_failed(socket, exc)
-        else:
-            await self._pushed(socket, result)
+        await self._send_frame(sid, encode_data(MESSAGE, data))
 
     async def send_packet(self, sid: str, pkt: packet.Packet) -> None:
         """Send a raw packet to a client.
@@ -623,6 +609,8 @@ class AsyncServer(BaseServer):
             return
         result = socket.push(frame)
         if result is WRITE:
+            # The hot path of a WebSocket session: write in place, without
+            # another coroutine layer.
             try:
                 await socket.ws.send(frame)
             except (OSError, ValueError, RuntimeError) as exc:
