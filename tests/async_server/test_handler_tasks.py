@@ -29,6 +29,15 @@ def server(message: Any, **kwargs: Any) -> tuple[Any, Any, list[Any]]:
     return eio, engineio.ASGIApp(eio), log
 
 
+async def close_cleanly(eio: Any, peer: Any, log: list[Any]) -> None:
+    """The client closes; the server answers and reports it once."""
+    peer.send('1')
+    assert await peer.recv() is None
+    await peer.finish()
+    assert log == [('disconnect', 'client disconnect')]
+    await eio.shutdown()
+
+
 def test_a_suspended_handler_keeps_its_task(asgi):
     async def main():
         seen: list[Any] = []
@@ -60,11 +69,7 @@ def test_a_suspended_handler_keeps_its_task(asgi):
         # The session still reads after two handlers held the reader's role.
         peer.send('4d')
         assert await peer.recv() == '4d'
-        peer.send('1')
-        assert await peer.recv() is None
-        await peer.finish()
-        assert log == [('disconnect', 'client disconnect')]
-        await eio.shutdown()
+        await close_cleanly(eio, peer, log)
     asgi.run(main())
 
 
@@ -82,11 +87,7 @@ def test_order_with_handlers_that_sometimes_suspend(asgi):
             peer.send(f'4{i}')
         got = [await peer.recv() for _ in range(60)]
         assert got == [f'4{i}' for i in range(60)]
-        peer.send('1')
-        assert await peer.recv() is None
-        await peer.finish()
-        assert log == [('disconnect', 'client disconnect')]
-        await eio.shutdown()
+        await close_cleanly(eio, peer, log)
     asgi.run(main())
 
 
