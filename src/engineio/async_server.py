@@ -76,6 +76,9 @@ class Exchange(Protocol):
     environ: dict[str, Any]
     request: Request
 
+    def set_cors(self, headers: list[tuple[str, str]]) -> None: ...
+    # What the long-polling hooks receive (may be smaller than environ).
+    def hook_environ(self) -> dict[str, Any]: ...
     async def respond(self, response: Response) -> Any: ...
     # ``compression``: the permessage-deflate threshold, None for off; an
     # adapter whose framework cannot negotiate it ignores it.
@@ -165,11 +168,6 @@ class PollWatch:
             self.timer = self.loop.call_later(earliest - now, self._due)
 
 
-_POLL = Action.POLL
-_POST = Action.POST
-# The hooks as defined here, to tell whether someone wrapped them.
-_GET_HOOK = AsyncSocket.handle_get_request
-_POST_HOOK = AsyncSocket.handle_post_request
 
 
 class AsyncServer(BaseServer):
@@ -455,40 +453,23 @@ class AsyncServer(BaseServer):
         Note: this method is a coroutine.
         """
         if len(args) == 3:
-            asgi_exchange = asgi.ASGIExchange(*args)
-            native: asgi.ASGIExchange | None = asgi_exchange
-            exchange: Exchange = asgi_exchange
+            exchange: Exchange = asgi.translate_request(*args)
         else:
-            native = None
             exchange = self._adapter.translate_request(*args, **kwargs)
         req = exchange.request
         try:
             route = self.core.route(req, monotonic())
-            if native is not None:
-                # Read by the environ, which an ASGI request only builds if
-                # something asks for it.
-                native.cors = route.headers
-            else:
-                exchange.environ['engineio.cors'] = route.headers
+            exchange.set_cors(route.headers)
             if route.closed is not None:
                 closed, event = route.closed
                 await self._closed(closed, event)  # type: ignore[arg-type]
             action = route.action
-            if action is _POLL or action is _POST:
-                socket: AsyncSocket = route.session  # type: ignore[assignment]
-                environ = exchange.environ if native is None \
-                    else native.hook_environ()
-                # Straight to the driver, one coroutine less, unless someone
-                # (python-socketio's admin) wrapped the hook.
-                if action is _POLL:
-                    if type(socket).handle_get_request is _GET_HOOK:
-                        response = await self._handle_get(socket, environ)
-                    else:
-                        response = await socket.handle_get_request(environ)
-                elif type(socket).handle_post_request is _POST_HOOK:
-                    response = await self._handle_post(socket, environ)
-                else:
-                    response = await socket.handle_post_request(environ)
+            if action is Action.POLL:
+                response = await route.session.handle_get_request(  # type: ignore[union-attr]
+                    exchange.hook_environ())
+            elif action is Action.POST:
+                response = await route.session.handle_post_request(  # type: ignore[union-attr]
+                    exchange.hook_environ())
             elif action is Action.HANDSHAKE:
                 return await self._handshake(route, exchange)
             elif action is Action.UPGRADE:
@@ -497,20 +478,12 @@ class AsyncServer(BaseServer):
                 if route.refusal is not None:
                     await self._refused(route.refusal, req.method,
                                         exchange.environ)
-                response = route.response  # type: ignore[assignment]
-            if native is not None and not native.is_websocket:
-                # ASGIExchange.respond without its coroutine.
-                start, body = native.response_messages(response)
-                send = native.send
-                await send(start)
-                await send(body)
-                return None
+                response = route.response
             return await exchange.respond(response)
         finally:
-            if native is not None:
-                # The request and its exchange refer to each other (through
-                # this): free them now rather than in the cycle collector.
-                req.native_factory = None
+            # An exchange that builds its environ on demand and its request
+            # refer to each other: free them now, not in the cycle collector.
+            req.native_factory = None
 
     async def shutdown(self) -> None:
         """Stop Engine.IO background tasks.

@@ -498,12 +498,7 @@ class Server(BaseServer):
         ended = False
         while True:
             while pending:
-                item = pending.popleft()
-                if type(item) is tuple and item and item[0] is _DISCONNECT:
-                    ended = True
-                    self._call_disconnect(sid, item[1])
-                else:
-                    self._trigger_event('message', sid, item)
+                ended = self._handle(sid, pending.popleft()) or ended
             if ended:
                 # A later _enqueue (there should be none) starts a new one.
                 socket.pending = None
@@ -525,10 +520,15 @@ class Server(BaseServer):
                 items = list(pending)
                 pending.clear()
             for item in items:
-                if type(item) is tuple and item and item[0] is _DISCONNECT:
-                    self._call_disconnect(sid, item[1])
-                else:
-                    self._trigger_event('message', sid, item)
+                self._handle(sid, item)
+
+    def _handle(self, sid: str, item: Any) -> bool:
+        """Run the handler of one queued item; True for the disconnect."""
+        if type(item) is tuple and item and item[0] is _DISCONNECT:
+            self._call_disconnect(sid, item[1])
+            return True
+        self._trigger_event('message', sid, item)
+        return False
 
     def _call_disconnect(self, sid: str, reason: str) -> None:
         self._trigger_event('disconnect', *self._disconnect_args(sid, reason))

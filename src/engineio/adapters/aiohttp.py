@@ -7,7 +7,7 @@ from typing import Any
 
 from ..exceptions import ContentTooLongError
 from ..sansio.models import Request, Response
-from .asgi import MESSAGE_TOO_BIG, check_size, make_environ
+from .asgi import MESSAGE_TOO_BIG, EnvironExchange, make_environ, refuse_oversized
 from .wsgi import request_from_environ
 
 try:
@@ -54,11 +54,7 @@ class AiohttpWebSocket:
         if kind is WSMsgType.TEXT or kind is WSMsgType.BINARY:
             frame: str | bytes = msg.data
             if len(frame) * 4 > self.max_size:
-                try:
-                    check_size(frame, self.max_size)
-                except ContentTooLongError:
-                    await self.close(MESSAGE_TOO_BIG)
-                    raise
+                await refuse_oversized(self, frame)
             return frame
         if kind is WSMsgType.ERROR and \
                 getattr(msg.data, 'code', None) == MESSAGE_TOO_BIG:
@@ -94,7 +90,7 @@ class AiohttpBody:
         return b''.join(chunks)
 
 
-class AiohttpExchange:
+class AiohttpExchange(EnvironExchange):
     """One aiohttp request as :class:`~engineio.AsyncServer` sees it."""
 
     def __init__(self, request: Any) -> None:
@@ -129,7 +125,7 @@ class AiohttpExchange:
         # can only turn compression on, so the threshold cannot apply), and
         # serializes compressed writes itself.  aiohttp refuses a message of
         # exactly max_msg_size, one byte more lets the limit itself through
-        # (check_size does the rest).
+        # (refuse_oversized does the rest).
         ws = web.WebSocketResponse(max_msg_size=max_size + 1,
                                    compress=compression is not None)
         await ws.prepare(self.native)

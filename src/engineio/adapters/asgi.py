@@ -12,14 +12,14 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from ..exceptions import ContentTooLongError
-from ..sansio.models import Request, Response
+from ..sansio.models import Response
 from .routing import (
     find_static_file,
     is_engineio_path,
     normalize_engineio_path,
     read_static_file,
 )
-from .wsgi import first_value, parse_query
+from .wsgi import CORE_HEADERS, build_request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,6 +74,21 @@ def make_environ(method: str, path: str, query_string: str,
     return environ
 
 
+class EnvironExchange:
+    """What an exchange whose environ is built up front (aiohttp, tornado,
+    sanic) offers the driver besides ``respond`` and the WebSocket calls."""
+
+    environ: dict[str, Any]
+
+    def set_cors(self, headers: list[tuple[str, str]]) -> None:
+        """Keep the CORS headers the core decided for the polling hooks."""
+        self.environ['engineio.cors'] = headers
+
+    def hook_environ(self) -> dict[str, Any]:
+        """What the long-polling hooks receive: the environ."""
+        return self.environ
+
+
 class BodyReader:
     """``environ['wsgi.input']`` of the asyncio adapters: an awaitable
     ``read()`` over a body already in memory (tornado, sanic)."""
@@ -101,6 +116,20 @@ def check_size(frame: str | bytes, limit: int) -> str | bytes:
                      and len(frame.encode('utf-8')) > limit):
         raise ContentTooLongError('websocket message too large')
     return frame
+
+
+async def refuse_oversized(ws: Any, frame: str | bytes) -> None:
+    """Close ``ws`` with "message too big" (1009) and raise
+    :class:`ContentTooLongError` if ``frame`` is over ``ws.max_size``.
+
+    Callers test ``len(frame) * 4 > ws.max_size`` first, so an ordinary
+    message costs no call.
+    """
+    try:
+        check_size(frame, ws.max_size)
+    except ContentTooLongError:
+        await ws.close(MESSAGE_TOO_BIG)
+        raise
 
 
 async def call_hook(hook: Callable[[], Any] | None) -> None:
@@ -150,11 +179,7 @@ class ASGIWebSocket:
             if frame is None:
                 return None
             if len(frame) * 4 > self.max_size:
-                try:
-                    check_size(frame, self.max_size)
-                except ContentTooLongError:
-                    await self.close(MESSAGE_TOO_BIG)
-                    raise
+                await refuse_oversized(self, frame)
             return frame  # type: ignore[no-any-return]
         self.closed = True
         return None
@@ -171,10 +196,9 @@ class ASGIWebSocket:
 
 
 #: The request headers the core reads, by their ASGI (lowercase) names.
-_REQUEST_HEADERS = frozenset((
-    b'origin', b'host', b'x-forwarded-proto', b'x-forwarded-host',
-    b'accept-encoding', b'upgrade', b'access-control-request-headers',
-    b'content-length'))
+_REQUEST_HEADERS = frozenset(name.encode() for name in CORE_HEADERS)
+
+_WSGI_SCHEMES = {'ws': 'http', 'wss': 'https'}
 
 #: Response headers as ASGI wants them, by the core's header lists: the same
 #: few lists (content type, cache control, CORS of a few origins) come back
@@ -217,6 +241,7 @@ class ASGIExchange:
         'is_websocket',
         'receive',
         'request',
+        'scheme',
         'scope',
         'send',
     )
@@ -230,7 +255,7 @@ class ASGIExchange:
         #: The CORS headers the core decided, for ``environ['engineio.cors']``.
         self.cors: list[tuple[str, str]] | None = None
         self.is_websocket = is_ws = scope['type'] == 'websocket'
-        found: dict[bytes, str] = {}
+        found: dict[str, str] = {}
         wanted = _REQUEST_HEADERS
         for name, value in scope.get('headers') or ():
             if name not in wanted:
@@ -239,38 +264,20 @@ class ASGIExchange:
                 if name.islower() or name.lower() not in wanted:
                     continue
                 name = name.lower()
+            key = name.decode('latin-1')
             text = value.decode('latin-1')
-            old = found.get(name)
+            old = found.get(key)
             # Repeated headers are joined as a WSGI server would, except
             # Content-Length, where the last one counts (as in the environ).
-            found[name] = text if old is None or name == b'content-length' \
+            found[key] = text if old is None or key == 'content-length' \
                 else f'{old},{text}'
         scheme = scope.get('scheme') or ('ws' if is_ws else 'http')
-        if scheme == 'ws':
-            scheme = 'http'
-        elif scheme == 'wss':
-            scheme = 'https'
-        get = found.get
-        length = get(b'content-length')
-        try:
-            content_length = int(length) if length else None
-        except ValueError:
-            content_length = None
-        upgrade = get(b'upgrade')
-        proto = get(b'x-forwarded-proto')
-        if proto is not None:
-            scheme = first_value(proto) or scheme
-        host = get(b'host')
-        forwarded_host = get(b'x-forwarded-host')
-        if forwarded_host is not None:
-            host = first_value(forwarded_host) or host
-        self.request = Request(
+        #: The connection's scheme as WSGI names it (``wsgi.url_scheme``).
+        self.scheme = _WSGI_SCHEMES.get(scheme, scheme)
+        self.request = build_request(
             scope.get('method', 'GET'),
-            parse_query((scope.get('query_string') or b'').decode('latin-1')),
-            get(b'origin'), scheme, host, get(b'accept-encoding') or '',
-            is_ws or (upgrade is not None and upgrade.lower() == 'websocket'),
-            get(b'access-control-request-headers'), content_length, None,
-            None, self._make_environ)
+            (scope.get('query_string') or b'').decode('latin-1'), found.get,
+            self.scheme, is_ws, native_factory=self._make_environ)
 
     @property
     def environ(self) -> dict[str, Any]:
@@ -294,23 +301,22 @@ class ASGIExchange:
         if environ is not None:
             return environ
         scope = self.scope
-        scheme = scope.get('scheme') or ('ws' if self.is_websocket else 'http')
-        if scheme == 'ws':
-            scheme = 'http'
-        elif scheme == 'wss':
-            scheme = 'https'
         environ = self._environ = make_environ(
             scope.get('method', 'GET'), scope.get('path', '/'),
             (scope.get('query_string') or b'').decode('latin-1'),
             [(k.decode('latin-1'), v.decode('latin-1'))
              for k, v in scope.get('headers') or ()],
-            scheme, scope.get('server'), scope.get('client'),
+            self.scheme, scope.get('server'), scope.get('client'),
             {'asgi.scope': scope, 'asgi.receive': self.receive,
              'asgi.send': self.send, 'wsgi.input': self})
         environ['engineio.request'] = self.request
         if self.cors is not None:
             environ['engineio.cors'] = self.cors
         return environ
+
+    def set_cors(self, headers: list[tuple[str, str]]) -> None:
+        """Keep the CORS headers the core decided (read by the environ)."""
+        self.cors = headers
 
     def hook_environ(self) -> dict[str, Any]:
         """What the long-polling hooks (``handle_get_request``,

@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..exceptions import ContentTooLongError
 from ..sansio.models import Request, Response
-from .asgi import MESSAGE_TOO_BIG, BodyReader, check_size, make_environ
+from .asgi import (
+    BodyReader,
+    EnvironExchange,
+    make_environ,
+    refuse_oversized,
+)
 from .wsgi import request_from_environ
 
 try:
@@ -90,11 +94,7 @@ class SanicWebSocket:
             self.closed = True
             return None
         if len(frame) * 4 > self.max_size:
-            try:
-                check_size(frame, self.max_size)
-            except ContentTooLongError:
-                await self.close(MESSAGE_TOO_BIG)
-                raise
+            await refuse_oversized(self, frame)
         return frame  # type: ignore[no-any-return]
 
     async def close(self, code: int = 1000) -> None:
@@ -108,7 +108,7 @@ class SanicWebSocket:
             pass
 
 
-class SanicExchange:
+class SanicExchange(EnvironExchange):
     """One sanic request as :class:`~engineio.AsyncServer` sees it."""
 
     def __init__(self, request: Any) -> None:

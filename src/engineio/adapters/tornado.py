@@ -9,9 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..exceptions import ContentTooLongError
 from ..sansio.models import STATUS_TEXT, Request, Response
-from .asgi import MESSAGE_TOO_BIG, BodyReader, check_size, make_environ
+from .asgi import (
+    BodyReader,
+    EnvironExchange,
+    make_environ,
+    refuse_oversized,
+)
 from .wsgi import request_from_environ
 
 try:
@@ -64,11 +68,7 @@ class TornadoWebSocket:
             self.queue.put_nowait(_CLOSED)  # later calls see it too
             return None
         if len(message) * 4 > self.max_size:
-            try:
-                check_size(message, self.max_size)
-            except ContentTooLongError:
-                await self.close(MESSAGE_TOO_BIG)
-                raise
+            await refuse_oversized(self, message)
         return message  # type: ignore[no-any-return]
 
     async def close(self, code: int = 1000) -> None:
@@ -79,7 +79,7 @@ class TornadoWebSocket:
         self.handler.close(code)
 
 
-class TornadoExchange:
+class TornadoExchange(EnvironExchange):
     """One tornado request as :class:`~engineio.AsyncServer` sees it."""
 
     def __init__(self, handler: Any) -> None:

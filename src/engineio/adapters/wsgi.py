@@ -46,28 +46,50 @@ def first_value(header: str | None) -> str | None:
     return header.split(',', 1)[0].strip()
 
 
-def request_from_environ(environ: dict[str, Any]) -> Request:
-    """Build the core's request model from a WSGI environ."""
-    length = environ.get('CONTENT_LENGTH')
+#: The request headers the core reads (lowercase names), and where a WSGI
+#: environ keeps them.
+CORE_HEADERS = {
+    'origin': 'HTTP_ORIGIN',
+    'host': 'HTTP_HOST',
+    'x-forwarded-proto': 'HTTP_X_FORWARDED_PROTO',
+    'x-forwarded-host': 'HTTP_X_FORWARDED_HOST',
+    'accept-encoding': 'HTTP_ACCEPT_ENCODING',
+    'upgrade': 'HTTP_UPGRADE',
+    'access-control-request-headers': 'HTTP_ACCESS_CONTROL_REQUEST_HEADERS',
+    'content-length': 'CONTENT_LENGTH',
+}
+
+
+def build_request(method: str, query_string: str,
+                  header: Callable[[str], str | None], scheme: str,
+                  websocket: bool = False, native: Any = None,
+                  native_factory: Callable[[], Any] | None = None) -> Request:
+    """The core's request model, from what every adapter has: the method,
+    the raw query string, a lookup of the :data:`CORE_HEADERS` by their
+    lowercase name, and the URL scheme.  Proxy headers
+    (``X-Forwarded-Proto``/``-Host``) win over the connection's own."""
+    length = header('content-length')
     try:
         content_length = int(length) if length else None
     except ValueError:
         content_length = None
+    upgrade = header('upgrade')
     return Request(
-        method=environ.get('REQUEST_METHOD', 'GET'),
-        query=parse_query(environ.get('QUERY_STRING', '')),
-        origin=environ.get('HTTP_ORIGIN'),
-        scheme=first_value(environ.get('HTTP_X_FORWARDED_PROTO'))
-        or environ.get('wsgi.url_scheme', 'http'),
-        host=first_value(environ.get('HTTP_X_FORWARDED_HOST'))
-        or environ.get('HTTP_HOST'),
-        accept_encoding=environ.get('HTTP_ACCEPT_ENCODING', ''),
-        websocket=environ.get('HTTP_UPGRADE', '').lower() == 'websocket',
-        access_control_request_headers=environ.get(
-            'HTTP_ACCESS_CONTROL_REQUEST_HEADERS'),
-        content_length=content_length,
-        native=environ,
-    )
+        method, parse_query(query_string), header('origin'),
+        first_value(header('x-forwarded-proto')) or scheme,
+        first_value(header('x-forwarded-host')) or header('host'),
+        header('accept-encoding') or '',
+        websocket or (upgrade is not None and upgrade.lower() == 'websocket'),
+        header('access-control-request-headers'), content_length, native,
+        None, native_factory)
+
+
+def request_from_environ(environ: dict[str, Any]) -> Request:
+    """Build the core's request model from a WSGI environ."""
+    get = environ.get
+    return build_request(get('REQUEST_METHOD', 'GET'), get('QUERY_STRING', ''),
+                         lambda name: get(CORE_HEADERS[name]),
+                         get('wsgi.url_scheme', 'http'), native=environ)
 
 
 def respond(start_response: StartResponse, response: Response) -> list[bytes]:
