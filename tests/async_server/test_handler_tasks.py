@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
+
+import pytest
 
 import engineio
 
@@ -38,6 +41,8 @@ async def close_cleanly(eio: Any, peer: Any, log: list[Any]) -> None:
     await eio.shutdown()
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11),
+                    reason='asyncio.timeout() is new in Python 3.11')
 def test_a_suspended_handler_keeps_its_task(asgi):
     async def main():
         seen: list[Any] = []

@@ -7,6 +7,7 @@ import os
 import subprocess
 import time
 
+import pytest
 import requests
 
 from support import JS_DIR, NODE, node_client, poll_url, start_server
@@ -32,6 +33,7 @@ def soak(base: str, cycles: int, abandon: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_upgrade_under_load_asyncio(node_peers):
     proc, port = start_server('asgi_uvicorn.py', {'async_mode': 'asgi'})
     try:
@@ -45,6 +47,7 @@ def test_upgrade_under_load_asyncio(node_peers):
         proc.stop()
 
 
+@pytest.mark.slow
 def test_soak_asyncio(node_peers):
     proc, port = start_server('asgi_uvicorn.py', {
         'async_mode': 'asgi', 'ping_interval': 1, 'ping_timeout': 1})

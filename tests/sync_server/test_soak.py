@@ -11,6 +11,7 @@ import os
 import subprocess
 import time
 
+import pytest
 import requests
 
 from support import JS_DIR, NODE, start_server
@@ -49,6 +50,7 @@ def soak(base: str, cycles: int, abandon: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_soak(node_peers):
     # Werkzeug starts a thread per connection; glibc gives threads their own
     # malloc arenas, whose fragmentation shows up as RSS that is not a leak.
