@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from flask import Flask
 from werkzeug.serving import make_server
@@ -29,7 +30,7 @@ def index() -> str:
 
 
 @eio.on('connect')
-def connect(sid: str, environ: dict) -> None:
+def connect(sid: str, environ: dict[str, Any]) -> None:
     print('connect', sid, environ.get('REMOTE_ADDR'), flush=True)
 
 

@@ -177,110 +177,7 @@ class AsyncServer(BaseServer):
     for websocket and long-polling transports, compatible with the asyncio
     framework.
 
-    :param async_mode: The asynchronous model to use. See the Deployment
-                       section in the documentation for a description of the
-                       available options. Valid async modes are "aiohttp",
-                       "sanic", "tornado" and "asgi". If this argument is not
-                       given, "aiohttp" is tried first, followed by "sanic",
-                       "tornado", and finally "asgi". The first async mode
-                       that has all its dependencies installed is the one
-                       that is chosen.
-    :param ping_interval: The interval in seconds at which the server pings
-                          the client. The default is 25 seconds. For advanced
-                          control, a two element tuple can be given, where
-                          the first number is the ping interval and the
-                          second is a grace period added by the server.
-    :param ping_timeout: The time in seconds that the client waits for the
-                         server to respond before disconnecting. The default
-                         is 20 seconds.
-    :param max_http_buffer_size: The maximum size that is accepted for
-                                 incoming messages. The default is 1,000,000
-                                 bytes. In spite of its name, the value set
-                                 in this argument is enforced for HTTP
-                                 long-polling and WebSocket connections.
-    :param allow_upgrades: Whether to allow transport upgrades or not. The
-                           default is ``True``.
-    :param http_compression: Whether to compress packages when using the
-                             polling transport. The default is ``True``.
-    :param compression_threshold: Only compress messages when their byte size
-                                  is greater than this value. The default is
-                                  1024 bytes.
-    :param cookie: If set to a string, it is the name of the HTTP cookie the
-                   server sends back to the client containing the client
-                   session id. If set to a dictionary, the ``'name'`` key
-                   contains the cookie name and other keys define cookie
-                   attributes, where the value of each attribute can be a
-                   string, a callable with no arguments, or a boolean. If
-                   set to ``None`` (the default), a cookie is not sent to the
-                   client.
-    :param cors_allowed_origins: Origin or list of origins that are allowed
-                                 to connect to this server. Only the same
-                                 origin is allowed by default. Set this
-                                 argument to ``'*'`` or ``['*']`` to allow
-                                 all origins, or to ``[]`` to disable CORS
-                                 handling.
-    :param cors_credentials: Whether credentials (cookies, authentication) are
-                             allowed in requests to this server. The default
-                             is ``True``.
-    :param logger: To enable logging set to ``True`` or pass a logger object
-                   to use. To disable logging set to ``False``. The default
-                   is ``False``. Note that fatal errors are logged even when
-                   ``logger`` is ``False``.
-    :param json: An alternative JSON module to use for encoding and decoding
-                 packets. Custom JSON modules must have ``dumps`` and
-                 ``loads`` functions that are compatible with the standard
-                 library versions. This is a process-wide setting, all
-                 instantiated servers and clients must use the same JSON
-                 module.
-    :param async_handlers: If set to ``True``, message handlers do not hold
-                           up the reading of the client's next messages
-                           (the messages of one client are still handled in
-                           the order they arrived). To run handlers
-                           synchronously, set to ``False``. The default is
-                           ``True``.
-    :param monitor_clients: If set to ``True``, a background task will ensure
-                            inactive clients are closed. Set to ``False`` to
-                            disable the monitoring task (not recommended).
-                            The default is ``True``.
-    :param transports: The list of allowed transports. Valid transports
-                       are ``'polling'`` and ``'websocket'``. Defaults to
-                       ``['polling', 'websocket']``.
-    :param max_outgoing_buffer_size: The most bytes (characters for text)
-                                     of messages held for a long-polling
-                                     client that does not collect them. A
-                                     client over the limit is disconnected
-                                     with reason ``'transport error'``. The
-                                     default is 16,000,000; ``None`` removes
-                                     the limit.
-    :param allow_request: A function (or coroutine function) called with the
-                          environ of each handshake before a session exists.
-                          Returning ``True`` or ``None`` accepts it;
-                          ``False`` refuses it with a 403 response, and a
-                          string refuses it with that string as the reason.
-                          Off by default.
-    :param initial_packet: A message (``str``, ``bytes``, ``dict`` or
-                           ``list``) sent to every client right after the
-                           open packet. Off by default.
-    :param allow_eio3: Whether to accept clients of Engine.IO protocol v3
-                       (Engine.IO 3.x, Socket.IO v2). The default is
-                       ``False``: they get a 400 response.
-    :param websocket_compression: permessage-deflate (RFC 7692) for
-                                  WebSocket messages, negotiated when the
-                                  client offers it. ``False`` (the default,
-                                  as in the official server): off. ``True``:
-                                  on with a 1024-byte threshold; a dict
-                                  ``{'threshold': n}``: on with threshold
-                                  ``n``. aiohttp and tornado compress every
-                                  message once it is negotiated (their APIs
-                                  have no per-message switch), so the
-                                  threshold does not apply there. sanic
-                                  never negotiates it. Under ASGI the web
-                                  server decides (uvicorn and hypercorn
-                                  negotiate it whenever the client offers
-                                  it, daphne never), whatever this option
-                                  says.
-    :param kwargs: Reserved for future extensions, any additional parameters
-                   given as keyword arguments will be silently ignored.
+    .. options: generated from engineio.options.SERVER_OPTIONS
 
     Handlers may be plain functions or coroutine functions. Besides
     ``connect``, ``message`` and ``disconnect``, a ``connection_error``
@@ -295,8 +192,7 @@ class AsyncServer(BaseServer):
     ``'sanic.request'``.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _init_driver(self) -> None:
         self._service_task: asyncio.Task[None] | None = None
         self._service_wake = asyncio.Event()
         self._stopping = False
@@ -474,6 +370,8 @@ class AsyncServer(BaseServer):
                 return await self._handshake(route, exchange)
             elif action is Action.UPGRADE:
                 return await self._upgrade(route, exchange)
+            elif action is Action.DISCARD:
+                return await self._discard(route, exchange)
             else:
                 if route.refusal is not None:
                     await self._refused(route.refusal, req.method,
@@ -821,7 +719,8 @@ class AsyncServer(BaseServer):
         if route.transport == WEBSOCKET:
             ws = await self._accept_websocket(exchange)
             if ws is None:
-                self.core.close(socket, self.reason.TRANSPORT_ERROR, now)
+                # connect ran: disconnect must follow.
+                await self._close(socket, self.reason.TRANSPORT_ERROR)
                 return await exchange.respond(self._no_websocket(route))
             socket.ws = ws
             try:
@@ -903,8 +802,6 @@ class AsyncServer(BaseServer):
                     waiting.pop(socket, None)
         finally:
             socket.poll_active = False
-        if not frames:
-            frames = ['1']
         self._report_http(frames, cors)
         return self.core.payload_response(frames, req, cors, socket)
 
@@ -953,6 +850,15 @@ class AsyncServer(BaseServer):
         if self.core.schedule(socket):
             self._service_wake.set()
         await socket._websocket_handler(ws)
+        return await exchange.finish_websocket()
+
+    async def _discard(self, route: Any, exchange: Exchange) -> Any:
+        self.logger.info('WebSocket closed after its handshake: %s',
+                         route.error)
+        ws = await self._accept_websocket(exchange)
+        if ws is None:
+            return await exchange.respond(self._no_websocket(route))
+        await ws.close()
         return await exchange.finish_websocket()
 
     async def _run_websocket(self, socket: AsyncSocket, ws: WebSocket,

@@ -2,18 +2,69 @@
 options, handler registration, logging, session ids and user sessions."""
 from __future__ import annotations
 
+import copy
+import inspect
 import logging
 import secrets
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Generic, NoReturn, TypeVar, overload
 
 from . import packet
-from .handlers import EventHandlers
+from .handlers import EventHandlers, make_logger
+from .options import (
+    OPTIONS_BY_NAME,
+    Option,
+    config_values,
+    expand_docstring,
+    option_values,
+)
 from .sansio.events import Reason
 from .sansio.models import Request, status_line
 from .sansio.server import COMPRESSION_METHODS, ServerConfig, ServerCore
 
 default_logger = logging.getLogger('engineio.server')
+T = TypeVar('T')
+
+
+class _OptionView(Generic[T]):
+    option: Option
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.option = OPTIONS_BY_NAME[name]
+
+    @overload
+    def __get__(self, obj: None, objtype: Any = None) -> _OptionView[T]: ...
+    @overload
+    def __get__(self, obj: BaseServer, objtype: Any = None) -> T: ...
+    def __get__(self, obj: BaseServer | None, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        value = obj._options[self.option.name]
+        if self.option.copy_on_read:
+            # The core holds its own copy: one changed in place here could
+            # not reach it.
+            return copy.copy(value)
+        return value
+
+
+class OptionAttribute(_OptionView[T]):
+    """A server option as an attribute of the server.
+
+    Reading gives the value in effect; assigning checks the value as the
+    constructor does and writes it through to the core's configuration,
+    so what the wire shows (open packet, CORS, cookies...) follows.
+    """
+
+    def __set__(self, obj: BaseServer, value: T) -> None:
+        obj._set_option(self.option, value)
+
+
+class FixedOption(_OptionView[T]):
+    """An option that cannot change once the server exists: assigning
+    raises AttributeError (and type checkers refuse it)."""
+
+    def __set__(self, obj: BaseServer, value: NoReturn) -> None:
+        obj._set_option(self.option, value)
 
 
 class BaseServer(EventHandlers):
@@ -26,6 +77,41 @@ class BaseServer(EventHandlers):
     valid_transports = ['polling', 'websocket']
     reason = Reason
 
+    # The options (engineio.options.SERVER_OPTIONS) as attributes.
+    async_mode = FixedOption[str]()
+    ping_interval = OptionAttribute[float | tuple[float, float]]()
+    ping_timeout = OptionAttribute[float]()
+    max_http_buffer_size = OptionAttribute[int]()
+    allow_upgrades = OptionAttribute[bool]()
+    http_compression = OptionAttribute[bool]()
+    compression_threshold = OptionAttribute[int]()
+    cookie = OptionAttribute[str | dict[str, Any] | None]()
+    cors_allowed_origins = OptionAttribute[
+        str | Collection[str] | Callable[..., Any] | None]()
+    cors_credentials = OptionAttribute[bool]()
+    json = FixedOption[Any]()
+    async_handlers = OptionAttribute[bool]()
+    monitor_clients = OptionAttribute[bool]()
+    transports = OptionAttribute[list[str]]()
+    max_outgoing_buffer_size = OptionAttribute[int | None]()
+    allow_request = OptionAttribute[Callable[..., Any] | None]()
+    initial_packet = OptionAttribute[
+        str | bytes | dict[str, Any] | list[Any] | None]()
+    allow_eio3 = OptionAttribute[bool]()
+    websocket_compression = OptionAttribute[bool | dict[str, Any]]()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The :param: list of the servers' docstrings is the options
+        # table's text; an asyncio server's handle_request is a coroutine
+        # function, and some options read differently there.
+        cls.__doc__ = expand_docstring(
+            cls.__doc__,
+            inspect.iscoroutinefunction(getattr(cls, 'handle_request', None)))
+
+    # The parameter list is written out for type checkers, IDEs and
+    # inspect.signature(); tests/test_public_api.py checks it against
+    # engineio.options.SERVER_OPTIONS and docs/options.md.
     def __init__(self, async_mode: str | None = None,
                  ping_interval: float | tuple[float, float] = 25,
                  ping_timeout: float = 20,
@@ -34,51 +120,54 @@ class BaseServer(EventHandlers):
                  http_compression: bool = True,
                  compression_threshold: int = 1024,
                  cookie: str | dict[str, Any] | None = None,
-                 cors_allowed_origins: Any = None,
+                 cors_allowed_origins:
+                     str | Collection[str] | Callable[..., Any] | None = None,
                  cors_credentials: bool = True,
-                 logger: Any = False, json: Any = None,
+                 logger: logging.Logger | bool = False,
+                 json: Any = None,
                  async_handlers: bool = True,
                  monitor_clients: bool | None = None,
-                 transports: list[str] | None = None,
+                 transports: Sequence[str] | None = None, *,
                  max_outgoing_buffer_size: int | None = 16_000_000,
                  allow_request: Callable[..., Any] | None = None,
-                 initial_packet: Any = None,
+                 initial_packet:
+                     str | bytes | dict[str, Any] | list[Any] | None = None,
                  allow_eio3: bool = False,
                  websocket_compression: bool | dict[str, Any] = False,
                  **kwargs: Any) -> None:
-        self.ping_interval = ping_interval
-        self.ping_timeout = ping_timeout
-        self.max_http_buffer_size = max_http_buffer_size
-        self.allow_upgrades = allow_upgrades
-        self.http_compression = http_compression
-        self.compression_threshold = compression_threshold
-        self.cookie = cookie
-        self.cors_allowed_origins = cors_allowed_origins
-        self.cors_credentials = cors_credentials
-        self.async_handlers = async_handlers
-        self.monitor_clients = monitor_clients is not False
-        self.config = ServerConfig(
-            ping_interval=ping_interval, ping_timeout=ping_timeout,
-            max_http_buffer_size=max_http_buffer_size,
-            allow_upgrades=allow_upgrades, http_compression=http_compression,
-            compression_threshold=compression_threshold, cookie=cookie,
-            cors_allowed_origins=cors_allowed_origins,
-            cors_credentials=cors_credentials, transports=transports,
-            enforce_timeouts=self.monitor_clients,
-            max_outgoing_buffer_size=max_outgoing_buffer_size,
-            initial_packet=initial_packet, allow_eio3=allow_eio3,
-            websocket_compression=websocket_compression)
-        self.websocket_compression = websocket_compression
-        self.max_outgoing_buffer_size = max_outgoing_buffer_size
-        self.allow_request = allow_request
-        self.initial_packet = initial_packet
-        self.allow_eio3 = allow_eio3
-        self.transports = list(self.config.transports)
+        # Read before anything else is bound: exactly the parameters.
+        self._options = option_values(locals())
+        self.config = ServerConfig(**config_values(self._options))
         self.core = ServerCore(self.config)
         #: Open sessions by sid (the per-session socket objects).
         self.sockets: dict[str, Any] = self.core.sessions
         self._setup_handlers(logger, json, default_logger)
-        self.async_mode = self._select_async_mode(async_mode)
+        self._options['async_mode'] = self._select_async_mode(async_mode)
+        self._init_driver()
+
+    def _set_option(self, option: Option, value: Any) -> None:
+        if not option.settable:
+            raise AttributeError(
+                f'{option.name} cannot change after the server is created; '
+                f'pass {option.name}= to the constructor')
+        value = option.check(value)
+        if option.config_key is not None:
+            self.config.update(**{option.config_key: value})
+        self._options[option.name] = value
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The :class:`logging.Logger` in use; assigning ``True``,
+        ``False`` or a logger works as the ``logger`` option does."""
+        return self._logger
+
+    @logger.setter
+    def logger(self, value: logging.Logger | bool | None) -> None:
+        self._logger = make_logger(value, default_logger)
+
+    def _init_driver(self) -> None:
+        """The driver's own setup, once the options are in place and the
+        async mode is chosen."""
 
     def _select_async_mode(self, async_mode: str | None) -> str:
         raise NotImplementedError

@@ -5,9 +5,12 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from . import packet
+
+#: A handler; decorating it with ``on()`` keeps its type.
+HandlerT = TypeVar('HandlerT', bound=Callable[..., Any])
 
 
 def make_logger(logger: Any, default: logging.Logger) -> logging.Logger:
@@ -56,7 +59,13 @@ class EventHandlers:
             packet.set_json(json)
         self.logger = make_logger(logger, default_logger)
 
-    def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
+    @overload
+    def on(self, event: str, handler: None = None
+           ) -> Callable[[HandlerT], HandlerT]: ...
+    @overload
+    def on(self, event: str, handler: Callable[..., Any]) -> None: ...
+    def on(self, event: str, handler: Callable[..., Any] | None = None
+           ) -> Callable[[HandlerT], HandlerT] | None:
         """Register an event handler.
 
         :param event: The event name: ``'connect'``, ``'message'`` or
@@ -98,7 +107,7 @@ class EventHandlers:
         if event not in self.event_names:
             raise ValueError('Invalid event')
 
-        def set_handler(handler: Callable[..., Any]) -> Callable[..., Any]:
+        def set_handler(handler: HandlerT) -> HandlerT:
             self.handlers[event] = handler
             if event == 'disconnect':
                 # Inspected once here rather than by trial and error on

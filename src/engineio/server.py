@@ -33,106 +33,7 @@ class Server(BaseServer):
     This class implements a fully compliant Engine.IO web server with support
     for websocket and long-polling transports.
 
-    :param async_mode: The asynchronous model to use. See the Deployment
-                       section in the documentation for a description of the
-                       available options. Valid async modes are "threading",
-                       "eventlet", "gevent" and "gevent_uwsgi". If this
-                       argument is not given, "eventlet" is tried first, then
-                       "gevent_uwsgi", then "gevent", and finally
-                       "threading". The first async mode that has all its
-                       dependencies installed is the one that is chosen.
-    :param ping_interval: The interval in seconds at which the server pings
-                          the client. The default is 25 seconds. For advanced
-                          control, a two element tuple can be given, where
-                          the first number is the ping interval and the
-                          second is a grace period added by the server.
-    :param ping_timeout: The time in seconds that the client waits for the
-                         server to respond before disconnecting. The default
-                         is 20 seconds.
-    :param max_http_buffer_size: The maximum size that is accepted for
-                                 incoming messages. The default is 1,000,000
-                                 bytes. In spite of its name, the value set
-                                 in this argument is enforced for HTTP
-                                 long-polling and WebSocket connections.
-    :param allow_upgrades: Whether to allow transport upgrades or not. The
-                           default is ``True``.
-    :param http_compression: Whether to compress packages when using the
-                             polling transport. The default is ``True``.
-    :param compression_threshold: Only compress messages when their byte size
-                                  is greater than this value. The default is
-                                  1024 bytes.
-    :param cookie: If set to a string, it is the name of the HTTP cookie the
-                   server sends back to the client containing the client
-                   session id. If set to a dictionary, the ``'name'`` key
-                   contains the cookie name and other keys define cookie
-                   attributes, where the value of each attribute can be a
-                   string, a callable with no arguments, or a boolean. If
-                   set to ``None`` (the default), a cookie is not sent to the
-                   client.
-    :param cors_allowed_origins: Origin or list of origins that are allowed
-                                 to connect to this server. Only the same
-                                 origin is allowed by default. Set this
-                                 argument to ``'*'`` or ``['*']`` to allow
-                                 all origins, or to ``[]`` to disable CORS
-                                 handling. A callable receiving the origin
-                                 (and the WSGI environ) may decide instead.
-    :param cors_credentials: Whether credentials (cookies, authentication) are
-                             allowed in requests to this server. The default
-                             is ``True``.
-    :param logger: To enable logging set to ``True`` or pass a logger object
-                   to use. To disable logging set to ``False``. The default
-                   is ``False``. Note that fatal errors are logged even when
-                   ``logger`` is ``False``.
-    :param json: An alternative JSON module to use for encoding and decoding
-                 packets. Custom JSON modules must have ``dumps`` and
-                 ``loads`` functions that are compatible with the standard
-                 library versions. This is a process-wide setting, all
-                 instantiated servers and clients must use the same JSON
-                 module.
-    :param async_handlers: If set to ``True``, run message event handlers in
-                           non-blocking threads (the messages of one client
-                           are still handled in the order they arrived). To
-                           run handlers synchronously, set to ``False``. The
-                           default is ``True``.
-    :param monitor_clients: If set to ``True``, a background task will ensure
-                            inactive clients are closed. Set to ``False`` to
-                            disable the monitoring task (not recommended).
-                            The default is ``True``.
-    :param transports: The list of allowed transports. Valid transports
-                       are ``'polling'`` and ``'websocket'``. Defaults to
-                       ``['polling', 'websocket']``.
-    :param max_outgoing_buffer_size: The most bytes (characters for text)
-                                     of messages held for a long-polling
-                                     client that does not collect them. A
-                                     client over the limit is disconnected
-                                     with reason ``'transport error'``. The
-                                     default is 16,000,000; ``None`` removes
-                                     the limit.
-    :param allow_request: A function called with the WSGI environ of each
-                          handshake before a session exists. Returning
-                          ``True`` or ``None`` accepts it; ``False`` refuses
-                          it with a 403 response, and a string refuses it
-                          with that string as the reason. Off by default.
-    :param initial_packet: A message (``str``, ``bytes``, ``dict`` or
-                           ``list``) sent to every client right after the
-                           open packet. Off by default.
-    :param allow_eio3: Whether to accept clients of Engine.IO protocol v3
-                       (Engine.IO 3.x, Socket.IO v2). The default is
-                       ``False``: they get a 400 response.
-    :param websocket_compression: permessage-deflate (RFC 7692) for
-                                  WebSocket messages, negotiated when the
-                                  client offers it. ``False`` (the default,
-                                  as in the official server): off. ``True``:
-                                  on, messages shorter than 1024 bytes are
-                                  sent uncompressed. A dict
-                                  ``{'threshold': n}``: on, with ``n`` as
-                                  that size. Served over the request's raw
-                                  socket (Werkzeug, gunicorn, eventlet,
-                                  gevent's pywsgi without gevent-websocket's
-                                  handler); gevent-websocket's handler and
-                                  uWSGI never compress.
-    :param kwargs: Reserved for future extensions, any additional parameters
-                   given as keyword arguments will be silently ignored.
+    .. options: generated from engineio.options.SERVER_OPTIONS
 
     Besides ``connect``, ``message`` and ``disconnect``, a
     ``connection_error`` handler receives every refused request as
@@ -140,8 +41,7 @@ class Server(BaseServer):
     ``message`` and a ``detail`` that says what was wrong.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _init_driver(self) -> None:
         rt = self._async
         self._lock = rt.Lock()
         self._pool = rt.make_pool()
@@ -289,11 +189,13 @@ class Server(BaseServer):
             return self._handshake(route, environ, start_response)
         elif action is Action.UPGRADE:
             return self._upgrade(route, environ, start_response)
+        elif action is Action.DISCARD:
+            return self._discard(route, environ, start_response)
         else:
             if route.refusal is not None:
                 self._refused(route.refusal, req.method, environ)
             response = cast(Response, route.response)
-        return wsgi.respond(start_response, response)
+        return wsgi.respond(start_response, response, req.method == 'HEAD')
 
     def shutdown(self) -> None:
         """Stop Engine.IO background tasks.
@@ -597,8 +499,8 @@ class Server(BaseServer):
         if route.transport == WEBSOCKET:
             ws = self._accept_websocket(environ)
             if ws is None:
-                with self._lock:
-                    self.core.close(socket, self.reason.TRANSPORT_ERROR, now)
+                # connect ran: disconnect must follow.
+                self._close(socket, self.reason.TRANSPORT_ERROR)
                 return wsgi.respond(start_response, self._no_websocket(route))
             with self._lock:
                 socket.ws = ws
@@ -663,8 +565,6 @@ class Server(BaseServer):
                     break
         with self._lock:
             socket.poll_active = False
-        if not frames:
-            frames = ['1']
         self._report_http(frames, cors)
         return self.core.payload_response(frames, req, cors, socket)
 
@@ -710,6 +610,16 @@ class Server(BaseServer):
         if wake:
             self._service_wake.set()
         socket._websocket_handler(ws)
+        return ws.finish_request()  # type: ignore[no-any-return]
+
+    def _discard(self, route: Any, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        self.logger.info('WebSocket closed after its handshake: %s',
+                         route.error)
+        ws = self._accept_websocket(environ)
+        if ws is None:
+            return wsgi.respond(start_response, self._no_websocket(route))
+        ws.close()
         return ws.finish_request()  # type: ignore[no-any-return]
 
     def _run_websocket(self, socket: Socket, ws: Any) -> None:

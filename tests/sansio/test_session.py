@@ -214,13 +214,52 @@ def test_upgrade_times_out():
     assert core.next_deadline() == 25.0
 
 
-def test_second_upgrade_is_refused():
+def ws_req(sid: str = 'abc') -> Request:
+    return Request('GET', {'EIO': '4', 'transport': WEBSOCKET, 'sid': sid},
+                   websocket=True)
+
+
+def test_second_upgrade_is_accepted_then_closed():
+    # As the official server: a WebSocket for a session that is upgrading
+    # (or upgraded) completes its handshake and is closed; no HTTP error.
     core = make_core()
     session, _ = handshake(core)
     session.begin_upgrade(1.0)
-    route = core.route(Request('GET', {'EIO': '4', 'transport': WEBSOCKET,
-                                       'sid': 'abc'}, websocket=True), 1.0)
-    assert route.response.status == 400
+    route = core.route(ws_req(), 1.0)
+    assert route.action is Action.DISCARD and route.response is None
+    assert route.session is session and 'cannot upgrade' in route.error
+    assert session.upgrade is Upgrade.PROBING  # untouched
+    session.probe_frame('2probe', 1.1)
+    session.probe_frame('5', 1.2)
+    assert core.route(ws_req(), 1.3).action is Action.DISCARD
+    assert session.transport == WEBSOCKET and not session.closed
+
+
+def test_websocket_for_unknown_session_is_refused():
+    route = make_core().route(ws_req('nope'), 1.0)
+    assert route.action is Action.REPLY and route.response.status == 400
+    assert json.loads(route.response.body)['code'] == 1
+
+
+def test_client_close_releases_the_pending_poll_with_a_noop():
+    # The official server answers the held GET with "6" when the client
+    # POSTs "1": the client asked for the close and needs no close packet.
+    core = make_core()
+    session, _ = handshake(core)
+    session.poll_active = True
+    events, error = core.post(session, b'1', 1.0)
+    assert error is None
+    assert events == [Disconnected(Reason.CLIENT_DISCONNECT)]
+    assert session.take_poll() == ['6']
+    session.poll_active = False
+    assert core.route(req(sid='abc'), 1.1).response.status == 400
+
+
+def test_a_closed_session_releases_an_empty_poll_with_a_close_packet():
+    core = make_core()
+    session, _ = handshake(core)
+    core.close(session, Reason.TRANSPORT_CLOSE, 1.0)
+    assert session.take_poll() == ['1']
 
 
 def test_websocket_frames():

@@ -8,7 +8,6 @@ import time
 
 import pytest
 import requests
-import websocket
 
 import engineio
 from engineio.exceptions import EngineIOError
@@ -185,9 +184,12 @@ def test_raw_upgrade_sequence(serve):
     assert ws.recv() == '4over ws'
     r = requests.get(poll_url(s.url, sid), timeout=5)
     assert r.status_code == 400
-    # A second WebSocket for an upgraded sid is refused.
-    with pytest.raises(websocket.WebSocketBadStatusException):
-        ws_connect(s.url, sid)
+    # A second WebSocket for an upgraded sid is accepted, then closed.
+    second = ws_connect(s.url, sid)
+    assert second.recv() == ''  # the close frame
+    assert eio.transport(sid) == 'websocket'
+    ws.send('4still')
+    assert ws.recv() == '4still'
     ws.close()
     assert wait_until(lambda: sid not in eio.sockets)
 
@@ -233,5 +235,8 @@ def test_allow_upgrades_off(serve):
     s = serve(eio)
     sid, r = handshake(s.url)
     assert json.loads(r.content[1:])['upgrades'] == []
-    with pytest.raises(websocket.WebSocketBadStatusException):
-        ws_connect(s.url, sid)
+    # A client that tries anyway: the WebSocket is closed after its
+    # handshake, and the session stays on polling.
+    ws = ws_connect(s.url, sid)
+    assert ws.recv() == ''
+    assert eio.transport(sid) == 'polling'

@@ -19,7 +19,8 @@ from collections import deque
 from typing import Any, cast
 
 from websockets.exceptions import PayloadTooBig
-from websockets.frames import BINARY, CLOSE, CONT, TEXT, Close, CloseCode, Frame
+from websockets.frames import Close, CloseCode, Frame
+from websockets.frames import Opcode as FrameOpcode
 from websockets.protocol import OPEN, SEND_EOF, SERVER, Protocol
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
@@ -27,7 +28,6 @@ from wsproto.events import (
     BytesMessage,
     CloseConnection,
     Ping,
-    RejectConnection,
     Request,
     TextMessage,
 )
@@ -37,12 +37,21 @@ from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from ..exceptions import ContentTooLongError
 
+# websockets < 17 has no module-level names for the opcodes.
+TEXT, BINARY = FrameOpcode.TEXT, FrameOpcode.BINARY
+CONT, CLOSE = FrameOpcode.CONT, FrameOpcode.CLOSE
+
 _MESSAGE_TOO_BIG = 1009
 
 
 #: The WSGI servers whose socket :func:`raw_socket` can take over; each
 #: expects its request to end differently (see ``finish_request``).
 GUNICORN, WERKZEUG, EVENTLET, PYWSGI = 'gunicorn', 'werkzeug', 'eventlet', 'pywsgi'
+
+
+class HandshakeError(ValueError):
+    """The WebSocket opening request is invalid; nothing was sent on the
+    connection, so the request can still be answered over HTTP."""
 
 
 def server_kind(environ: dict[str, Any]) -> str | None:
@@ -292,14 +301,24 @@ class RawSocketWebSocket(FramedWebSocket):
         self._start_framing(lock, max_message_size)
         self._conn = WSConnection(ConnectionType.SERVER)
         self._size = 0
-        self._conn.receive_data(handshake_request(environ))
-        accept: AcceptConnection | RejectConnection = RejectConnection()
-        for event in self._conn.events():
+        accept: AcceptConnection | None = None
+        try:
+            self._conn.receive_data(handshake_request(environ))
+            events = list(self._conn.events())
+        except Exception as exc:
+            # wsproto (or h11 under it) refused the request.  Nothing is
+            # written yet: the WSGI server answers the refusal, as an HTTP
+            # response of its own, instead of a traceback and a 500.
+            raise HandshakeError(f'invalid websocket opening request '
+                                 f'({exc})') from exc
+        for event in events:
             if isinstance(event, Request):
                 # wsproto enables the extension only if the request offers
                 # it, and then answers with Sec-WebSocket-Extensions.
                 accept = AcceptConnection(extensions=[] if compression is None
                                           else [ThresholdDeflate(compression)])
+        if accept is None:
+            raise HandshakeError('invalid websocket opening request')
         sock.settimeout(write_timeout)
         response = self._conn.send(accept)
         if b'permessage-deflate' not in response.lower():
@@ -308,9 +327,6 @@ class RawSocketWebSocket(FramedWebSocket):
             self._deflate = True
             self._proto = None
         self._sendall(response)
-        if isinstance(accept, RejectConnection):
-            self.closed = True
-            raise ConnectionError('invalid websocket handshake')
         self._recv = sock.recv  # type: ignore[method-assign]
         self._sendall = sock.sendall  # type: ignore[method-assign]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from ..sansio.models import Request, Response, status_line
+from ..sansio.models import Request, Response, WebSocketOpening, status_line
 from .routing import (
     find_static_file,
     is_engineio_path,
@@ -55,6 +55,9 @@ CORE_HEADERS = {
     'x-forwarded-host': 'HTTP_X_FORWARDED_HOST',
     'accept-encoding': 'HTTP_ACCEPT_ENCODING',
     'upgrade': 'HTTP_UPGRADE',
+    'connection': 'HTTP_CONNECTION',
+    'sec-websocket-key': 'HTTP_SEC_WEBSOCKET_KEY',
+    'sec-websocket-version': 'HTTP_SEC_WEBSOCKET_VERSION',
     'access-control-request-headers': 'HTTP_ACCESS_CONTROL_REQUEST_HEADERS',
     'content-length': 'CONTENT_LENGTH',
 }
@@ -67,14 +70,16 @@ def build_request(method: str, query_string: str,
     """The core's request model, from what every adapter has: the method,
     the raw query string, a lookup of the :data:`CORE_HEADERS` by their
     lowercase name, and the URL scheme.  Proxy headers
-    (``X-Forwarded-Proto``/``-Host``) win over the connection's own."""
+    (``X-Forwarded-Proto``/``-Host``) win over the connection's own.
+    ``websocket`` says that the web server already completed a WebSocket
+    handshake for this request (an ASGI ``websocket`` scope)."""
     length = header('content-length')
     try:
         content_length = int(length) if length else None
     except ValueError:
         content_length = None
     upgrade = header('upgrade')
-    return Request(
+    req = Request(
         method, parse_query(query_string), header('origin'),
         first_value(header('x-forwarded-proto')) or scheme,
         first_value(header('x-forwarded-host')) or header('host'),
@@ -82,6 +87,13 @@ def build_request(method: str, query_string: str,
         websocket or (upgrade is not None and upgrade.lower() == 'websocket'),
         header('access-control-request-headers'), content_length, native,
         None, native_factory)
+    if upgrade is not None and not websocket:
+        # The handshake is still to be answered: the core checks these
+        # first (requests without Upgrade, all of polling, skip the lookups).
+        req.websocket_opening = WebSocketOpening(
+            header('connection'), header('sec-websocket-key'),
+            header('sec-websocket-version'))
+    return req
 
 
 def request_from_environ(environ: dict[str, Any]) -> Request:
@@ -89,15 +101,21 @@ def request_from_environ(environ: dict[str, Any]) -> Request:
     get = environ.get
     return build_request(get('REQUEST_METHOD', 'GET'), get('QUERY_STRING', ''),
                          lambda name: get(CORE_HEADERS[name]),
-                         get('wsgi.url_scheme', 'http'), native=environ)
+                         get('wsgi.url_scheme', 'http'),
+                         # gevent-websocket's handler answers the handshake
+                         # before the application runs.
+                         websocket=get('wsgi.websocket') is not None,
+                         native=environ)
 
 
-def respond(start_response: StartResponse, response: Response) -> list[bytes]:
-    """Send a core response through WSGI."""
+def respond(start_response: StartResponse, response: Response,
+            head: bool = False) -> list[bytes]:
+    """Send a core response through WSGI (without its body for a HEAD
+    request)."""
     headers = list(response.headers)
     headers.append(('Content-Length', str(len(response.body))))
     start_response(status_line(response.status), headers)
-    return [response.body]
+    return [] if head else [response.body]
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
@@ -174,10 +192,14 @@ class WSGIApp:
         if body is not None:
             start_response('200 OK', [('Content-Type', static.content_type),  # type: ignore[union-attr]
                                       ('Content-Length', str(len(body)))])
-            return [body]
+            # Not every WSGI server drops a HEAD response's body itself
+            # (gevent's and eventlet's do not): on a kept-alive connection
+            # the stray bytes would be read as the next response.
+            return [] if environ.get('REQUEST_METHOD') == 'HEAD' else [body]
         if self.wsgi_app is not None:
             return self.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
-        return self.not_found(start_response)
+        answer = self.not_found(start_response)
+        return [] if environ.get('REQUEST_METHOD') == 'HEAD' else answer
 
     def not_found(self, start_response: StartResponse) -> list[bytes]:
         """Answer a request no route took with 404."""

@@ -7,6 +7,15 @@ from typing import Any, NamedTuple
 Headers = list[tuple[str, str]]
 
 
+class WebSocketOpening(NamedTuple):
+    """The headers of a WebSocket opening request (RFC 6455 section 4.2.1)
+    beyond ``Upgrade``, as the client sent them (None: absent)."""
+
+    connection: str | None
+    key: str | None
+    version: str | None
+
+
 class Request:
     """What the core needs to know about an incoming HTTP request.
 
@@ -21,7 +30,7 @@ class Request:
     __slots__ = ('_extra', '_native', 'accept_encoding',
                  'access_control_request_headers', 'content_length', 'host',
                  'method', 'native_factory', 'origin', 'query', 'scheme',
-                 'websocket')
+                 'websocket', 'websocket_opening')
 
     def __init__(self, method: str, query: Mapping[str, str],
                  origin: str | None = None, scheme: str = 'http',
@@ -30,7 +39,8 @@ class Request:
                  access_control_request_headers: str | None = None,
                  content_length: int | None = None, native: Any = None,
                  extra: dict[str, Any] | None = None,
-                 native_factory: Callable[[], Any] | None = None) -> None:
+                 native_factory: Callable[[], Any] | None = None,
+                 websocket_opening: WebSocketOpening | None = None) -> None:
         self.method = method
         self.query = query
         #: ``Origin`` header, if any.
@@ -45,6 +55,12 @@ class Request:
         #: ``Access-Control-Request-Headers`` of a preflight request.
         self.access_control_request_headers = access_control_request_headers
         self.content_length = content_length
+        #: The opening headers of an upgrade request whose WebSocket
+        #: handshake is still to be answered, which the core checks before
+        #: the request gets a session; None when there is nothing to check
+        #: (no upgrade, or the web server already answered the handshake:
+        #: an ASGI ``websocket`` scope, gevent-websocket's handler).
+        self.websocket_opening = websocket_opening
         self._native = native
         self.native_factory = native_factory
         self._extra = extra
@@ -73,7 +89,7 @@ class Request:
         return (self.method, self.query, self.origin, self.scheme, self.host,
                 self.accept_encoding, self.websocket,
                 self.access_control_request_headers, self.content_length,
-                self.native, self.extra)
+                self.websocket_opening, self.native, self.extra)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Request):

@@ -21,6 +21,7 @@ from ..packet import Frame
 from ..payload import decode_body, encode_frames
 from . import v3
 from .events import Disconnected, MessageReceived, Reason
+from .handshake import BadOpening, check_websocket_opening
 from .models import Headers, Request, Response
 from .session import POLLING, WEBSOCKET, Heartbeat, Push, Session
 
@@ -70,6 +71,9 @@ class Action(enum.Enum):
     POST = 'post'
     #: Accept a WebSocket and upgrade :attr:`Route.session` to it.
     UPGRADE = 'upgrade'
+    #: Accept the WebSocket and close it at once (:attr:`Route.error` says
+    #: why, for the log); :attr:`Route.session` is not touched.
+    DISCARD = 'discard'
 
 
 class Route(NamedTuple):
@@ -147,8 +151,28 @@ def websocket_compression_threshold(option: bool | dict[str, Any] | None
                      "{'threshold': 1024}")
 
 
+def transports_option(transports: Iterable[str] | None) -> tuple[str, ...]:
+    """The ``transports`` option as a tuple of valid transport names."""
+    if transports is None:
+        return VALID_TRANSPORTS
+    if isinstance(transports, str):
+        transports = [transports]
+    names = tuple(transports)
+    for t in names:
+        if t not in VALID_TRANSPORTS:
+            raise ValueError(f'invalid transport {t!r}')
+    if not names:
+        raise ValueError('at least one transport is required')
+    return names
+
+
 class ServerConfig:
-    """The server options that shape the protocol, validated once."""
+    """The server options that shape the protocol, validated on the way in.
+
+    :meth:`update` changes options later (a server's option attributes
+    write through it).  Sessions keep the :class:`Heartbeat` they were
+    opened with: their clients were told its timings in the open packet.
+    """
 
     def __init__(self, ping_interval: float | tuple[float, float] = 25,
                  ping_timeout: float = 20,
@@ -166,44 +190,74 @@ class ServerConfig:
                  initial_packet: Any = None,
                  allow_eio3: bool = False,
                  websocket_compression: bool | dict[str, Any] = False) -> None:
+        self._options: dict[str, Any] = {}
+        self.update(
+            ping_interval=ping_interval, ping_timeout=ping_timeout,
+            max_http_buffer_size=max_http_buffer_size,
+            allow_upgrades=allow_upgrades, http_compression=http_compression,
+            compression_threshold=compression_threshold, cookie=cookie,
+            cors_allowed_origins=cors_allowed_origins,
+            cors_credentials=cors_credentials, transports=transports,
+            upgrade_timeout=upgrade_timeout, enforce_timeouts=enforce_timeouts,
+            max_outgoing_buffer_size=max_outgoing_buffer_size,
+            initial_packet=initial_packet, allow_eio3=allow_eio3,
+            websocket_compression=websocket_compression)
+
+    def update(self, **changes: Any) -> None:
+        """Change options (the keyword arguments of the constructor).
+
+        Everything is derived and checked before anything is assigned, so a
+        refused change leaves the configuration as it was.
+        """
+        if self._options:
+            unknown = set(changes) - set(self._options)
+            if unknown:
+                raise TypeError('unknown server option(s): '
+                                + ', '.join(sorted(unknown)))
+        o = {**self._options, **changes}
+        ping_interval = o['ping_interval']
         if isinstance(ping_interval, (tuple, list)):
             interval, grace = float(ping_interval[0]), float(ping_interval[1])
         else:
             interval, grace = float(ping_interval), 0.0
+        ping_timeout = float(o['ping_timeout'])
+        initial_packet = o['initial_packet']
+        initial_frame = None if initial_packet is None else \
+            pk.encode_data(pk.MESSAGE, initial_packet)
+        ws_compression = websocket_compression_threshold(
+            o['websocket_compression'])
+        transports = transports_option(o['transports'])
+        max_http_buffer_size = int(o['max_http_buffer_size'])
+        timings = (interval, ping_timeout + grace, float(o['upgrade_timeout']),
+                   bool(o['enforce_timeouts']), o['max_outgoing_buffer_size'])
+        old = self.__dict__.get('heartbeat')
+        if old is None or timings != (old.interval, old.timeout,
+                                      old.upgrade_timeout, old.enforce,
+                                      old.buffer_limit):
+            self.heartbeat = Heartbeat(timings[0], timings[1],
+                                       upgrade_timeout=timings[2],
+                                       enforce=timings[3],
+                                       buffer_limit=timings[4])
+
+        self._options = o
         self.ping_interval = interval
         self.ping_interval_grace = grace
-        self.ping_timeout = float(ping_timeout)
-        self.heartbeat = Heartbeat(interval, self.ping_timeout + grace,
-                                   upgrade_timeout=upgrade_timeout,
-                                   enforce=enforce_timeouts,
-                                   buffer_limit=max_outgoing_buffer_size)
-        self.max_http_buffer_size = int(max_http_buffer_size)
+        self.ping_timeout = ping_timeout
+        self.max_http_buffer_size = max_http_buffer_size
         #: A message sent right after the open packet (already encoded).
-        self.initial_frame = None if initial_packet is None else \
-            pk.encode_data(pk.MESSAGE, initial_packet)
-        self.allow_upgrades = allow_upgrades
+        self.initial_frame = initial_frame
+        self.allow_upgrades = o['allow_upgrades']
         #: Accept protocol v3 clients (Engine.IO 3.x, Socket.IO v2).
-        self.allow_eio3 = allow_eio3
-        self.http_compression = http_compression
-        self.compression_threshold = compression_threshold
-        self.cookie = cookie
-        self.cors_allowed_origins = cors_allowed_origins
-        self.cors_credentials = cors_credentials
+        self.allow_eio3 = o['allow_eio3']
+        self.http_compression = o['http_compression']
+        self.compression_threshold = o['compression_threshold']
+        self.cookie = o['cookie']
+        self.cors_allowed_origins = o['cors_allowed_origins']
+        self.cors_credentials = o['cors_credentials']
         #: permessage-deflate (RFC 7692) for WebSocket messages: None when
         #: off, else the smallest message (in bytes) worth compressing.
-        self.websocket_compression: int | None = \
-            websocket_compression_threshold(websocket_compression)
-        if transports is None:
-            self.transports: tuple[str, ...] = VALID_TRANSPORTS
-        else:
-            if isinstance(transports, str):
-                transports = [transports]
-            self.transports = tuple(transports)
-            for t in self.transports:
-                if t not in VALID_TRANSPORTS:
-                    raise ValueError(f'invalid transport {t!r}')
-            if not self.transports:
-                raise ValueError('at least one transport is required')
+        self.websocket_compression: int | None = ws_compression
+        self.transports: tuple[str, ...] = transports
 
     def upgrades(self) -> list[str]:
         """The transports a polling session may upgrade to."""
@@ -270,6 +324,10 @@ class ServerCore:
             return self._refuse(Refusal(ErrorCode.BAD_REQUEST,
                                         'websocket transport without an upgrade'),
                                 cors)
+        if transport == WEBSOCKET:
+            bad = check_websocket_opening(req)
+            if bad is not None:
+                return self._refuse_opening(bad, sid is None, cors)
         if sid is None:
             if transport == POLLING and req.method != 'GET':
                 return self._refuse(Refusal(
@@ -300,9 +358,14 @@ class ServerCore:
                 f'{sid}'), cors)
         if transport == WEBSOCKET:
             if not (self.config.allow_upgrades and session.can_upgrade()):
-                return self._refuse(Refusal(
-                    ErrorCode.BAD_REQUEST,
-                    f'session {sid} cannot upgrade now'), cors)
+                # As the official server does: complete the handshake, then
+                # close.  A 400 here is an *error* to WebSocket clients
+                # (Node's ws), which crashes those that only expect a close;
+                # the session itself is left alone.
+                return Route(Action.DISCARD, WEBSOCKET, session, headers=cors,
+                             error=f'session {sid} cannot upgrade now '
+                                   f'({session.transport}, upgrade '
+                                   f'{session.upgrade.value})')
             if protocol == 3:
                 # A v3 WebSocket says itself whether it takes binary frames.
                 session.ws_b64 = bool(query.get('b64'))
@@ -337,6 +400,19 @@ class ServerCore:
     def _refuse(refusal: Refusal, cors: Headers) -> Route:
         return Route(Action.REPLY, response=error_response(refusal.code, cors),
                      headers=cors, error=refusal.detail, refusal=refusal)
+
+    @staticmethod
+    def _refuse_opening(bad: BadOpening, handshake: bool,
+                        cors: Headers) -> Route:
+        # Refused before any session or handler is involved; a handshake
+        # by another method than GET is a bad handshake method, as with
+        # polling (and on the official server).
+        code = ErrorCode.BAD_HANDSHAKE_METHOD \
+            if bad.bad_method and handshake else ErrorCode.BAD_REQUEST
+        refusal = Refusal(code, bad.detail)
+        return Route(Action.REPLY,
+                     response=error_response(code, [*cors, *bad.headers]),
+                     headers=cors, error=bad.detail, refusal=refusal)
 
     @staticmethod
     def forbid(reason: Any, cors: Headers) -> tuple[Response, Refusal]:

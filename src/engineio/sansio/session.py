@@ -208,6 +208,9 @@ class Session:
             return [NOOP_FRAME]
         if self.upgrade is Upgrade.PROBED and not self._buffer:
             return [NOOP_FRAME]
+        if self.state is State.CLOSED and not self._buffer:
+            # Whatever closed it, the poll learns that it is over.
+            return [CLOSE_FRAME]
         return self.take()
 
     def wire(self, frame: Frame) -> Frame:
@@ -411,9 +414,14 @@ class Session:
             self._buffer.append(CLOSE_FRAME)
         else:
             # Nobody will collect output of a session the client left or
-            # lost; a pending poll is released with the close packet.
-            self._buffer = [CLOSE_FRAME] \
-                if self.transport == POLLING and self.poll_active else []
+            # lost.  A pending poll is released: with a noop when the client
+            # itself sent the close packet (it knows; the official server
+            # answers so), else with the close packet.
+            if self.transport == POLLING and self.poll_active:
+                self._buffer = [NOOP_FRAME if reason == Reason.CLIENT_DISCONNECT
+                                else CLOSE_FRAME]
+            else:
+                self._buffer = []
             self._buffered = 0
         self.state = State.CLOSED
         self.reason = reason
