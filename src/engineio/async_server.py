@@ -17,41 +17,26 @@ import functools
 import importlib
 import inspect
 import logging
-import sys
 import time
-import types
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any, Protocol, cast
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, cast
 
 from . import packet
 from .adapters import asgi
+from .adapters.protocols import Exchange, WebSocket
 from .adapters.routing import normalize_engineio_path
 from .async_socket import AsyncSocket
 from .base_server import BaseServer, user_session
 from .exceptions import ContentTooLongError
-from .sansio.events import Disconnected, MessageReceived, UpgradeCompleted
-from .sansio.models import Request, Response
+from .runners import TaskChain
+from .sansio.commands import Timer, TimerCommand, WebSocketEnd
+from .sansio.events import Disconnected, MessageReceived
+from .sansio.models import Response
 from .sansio.server import Action, ErrorCode, error_response
-from .sansio.session import NOOP_FRAME, POLLING, UPGRADE_EXPIRED, WEBSOCKET, Push, State
+from .sansio.session import POLLING, WEBSOCKET, Push, State
 
 monotonic = time.monotonic
 isawaitable = inspect.isawaitable
-CoroutineType = types.CoroutineType
-OPEN = State.OPEN
-WRITE = Push.WRITE
-MESSAGE = packet.MESSAGE
-encode_data = packet.encode_data
-
-if sys.version_info >= (3, 12):
-    def _start_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        # Eager start: a handler that finishes without suspending (an echo
-        # whose write did not block) costs no event loop round trip.
-        return asyncio.Task(coro, loop=asyncio.get_running_loop(),
-                            eager_start=True)
-else:
-    def _start_task(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        return asyncio.get_running_loop().create_task(coro)
 
 #: The order in which ``AsyncServer(async_mode=None)`` tries frameworks.
 ASYNC_MODES = ('aiohttp', 'sanic', 'tornado', 'asgi')
@@ -60,114 +45,6 @@ ASYNC_MODES = ('aiohttp', 'sanic', 'tornado', 'asgi')
 _MESSAGE = 0
 _AWAIT = 1
 _DISCONNECT = 2
-
-
-class WebSocket(Protocol):
-    """What the driver needs from a framework's WebSocket."""
-
-    async def send(self, frame: str | bytes) -> None: ...
-    async def wait(self) -> str | bytes | None: ...
-    async def close(self) -> None: ...
-
-
-class Exchange(Protocol):
-    """One request as an adapter presents it to the driver."""
-
-    environ: dict[str, Any]
-    request: Request
-
-    def set_cors(self, headers: list[tuple[str, str]]) -> None: ...
-    # What the long-polling hooks receive (may be smaller than environ).
-    def hook_environ(self) -> dict[str, Any]: ...
-    async def respond(self, response: Response) -> Any: ...
-    # ``compression``: the permessage-deflate threshold, None for off; an
-    # adapter whose framework cannot negotiate it ignores it.
-    async def accept_websocket(self, max_size: int,
-                               compression: int | None = None
-                               ) -> WebSocket | None: ...
-    async def finish_websocket(self) -> Any: ...
-
-
-class Resumed:
-    """The rest of a coroutine whose first step already ran (outside any
-    task) and suspended on ``waiting``, as an awaitable: the awaiting task
-    waits for ``waiting`` and then drives the coroutine on."""
-
-    __slots__ = ('coro', 'waiting')
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
-        self.coro = coro
-        self.waiting = waiting
-
-    def __await__(self) -> Any:
-        coro, waiting = self.coro, self.waiting
-        self.waiting = None
-        while True:
-            try:
-                yield waiting
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # cancellation, or a thrown error
-                try:
-                    waiting = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    waiting = coro.send(None)
-                except StopIteration as stop:
-                    return stop.value
-
-
-async def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
-    """Read a request body of at most ``limit`` bytes; None if larger."""
-    length = environ['engineio.request'].content_length
-    if length is not None and length > limit:
-        return None
-    body: bytes = await environ['wsgi.input'].read(limit + 1)
-    return None if len(body) > limit else body
-
-
-class PollWatch:
-    """The bound on how long a long-poll waits, for all the polls of one
-    server, with one timer: a timer per held poll (``call_later`` plus
-    ``cancel``) costs more than the rest of the wait.
-
-    The heartbeat wakes every poll within one ping interval; this only
-    wakes, at its limit, a poll whose session got stuck.
-    """
-
-    __slots__ = ('loop', 'timer', 'waiting')
-
-    def __init__(self) -> None:
-        self.waiting: dict[AsyncSocket, float] = {}
-        self.timer: asyncio.TimerHandle | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def arm(self, limit: float) -> None:
-        """Start the timer for a poll added to :attr:`waiting` (the driver
-        adds and removes polls itself, with no call in between)."""
-        self.loop = asyncio.get_running_loop()
-        self.timer = self.loop.call_later(limit - monotonic(), self._due)
-
-    def _due(self) -> None:
-        self.timer = None
-        if not self.waiting or self.loop is None or self.loop.is_closed():
-            return
-        now = monotonic()
-        earliest = None
-        for socket, limit in list(self.waiting.items()):
-            if limit <= now:
-                # Dropped here too, in case its poll never got to clean up.
-                del self.waiting[socket]
-                socket.poll_event().set()
-            elif earliest is None or limit < earliest:
-                earliest = limit
-        if earliest is not None:
-            self.timer = self.loop.call_later(earliest - now, self._due)
-
-
 
 
 class AsyncServer(BaseServer):
@@ -200,7 +77,7 @@ class AsyncServer(BaseServer):
         # Strong references to tasks started here: the event loop keeps
         # only weak ones, and a task must not vanish while it runs.
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._poll_watch = PollWatch()
+        self._runner = TaskChain(self._run_item)
 
     def _select_async_mode(self, async_mode: str | None) -> str:
         if async_mode is not None and async_mode not in ASYNC_MODES:
@@ -254,7 +131,7 @@ class AsyncServer(BaseServer):
 
         Note: this method is a coroutine.
         """
-        await self._send_frame(sid, encode_data(MESSAGE, data))
+        await self._send_frame(sid, packet.encode_data(packet.MESSAGE, data))
 
     async def send_packet(self, sid: str, pkt: packet.Packet) -> None:
         """Send a raw packet to a client.
@@ -479,7 +356,7 @@ class AsyncServer(BaseServer):
             self.logger.warning('%s: cannot send, no such session', sid)
             return
         result = socket.push(frame)
-        if result is WRITE:
+        if result is Push.WRITE:
             # The hot path of a WebSocket session: write in place, without
             # another coroutine layer.
             try:
@@ -572,7 +449,7 @@ class AsyncServer(BaseServer):
     async def _on_message(self, socket: AsyncSocket, data: Any) -> None:
         if socket.dispatching:
             # The session's chain is busy: queue behind it, keeping order.
-            self._enqueue(socket, (_MESSAGE, data))
+            self._runner.enqueue(socket, (_MESSAGE, data))
             return
         handler = self.handlers.get('message')
         if handler is None:
@@ -582,78 +459,36 @@ class AsyncServer(BaseServer):
         # session's chain task, so the reader goes on while it runs.
         try:
             ret = handler(socket.sid, data)
-            if ret is not None and (type(ret) is CoroutineType
-                                    or isawaitable(ret)):
+            if ret is not None and isawaitable(ret):
                 if self.async_handlers:
-                    self._enqueue(socket, (_AWAIT, ret))
+                    self._runner.enqueue(socket, (_AWAIT, ret))
                 else:
                     await ret
         except Exception:
             self.logger.exception('%s: message handler error', socket.sid)
 
-    def _start_handler(self, socket: AsyncSocket,
-                       data: Any) -> Awaitable[Any] | None:
-        """Call the message handler and run a coroutine's first step;
-        return what is left to await if it suspended."""
-        handler = self.handlers.get('message')
-        if handler is None:
-            return None
-        try:
-            ret = handler(socket.sid, data)
-            if ret is None:
-                return None
-            if type(ret) is CoroutineType:
-                return Resumed(ret, ret.send(None))
-            return ret if isawaitable(ret) else None
-        except StopIteration:
-            return None  # the coroutine finished without suspending
-        except Exception:
-            self.logger.exception('%s: message handler error', socket.sid)
-            return None
-
     async def _on_disconnect(self, socket: AsyncSocket, reason: str) -> None:
         self.logger.info('%s: disconnected (%s)', socket.sid, reason)
         if self.async_handlers and socket.dispatching:
             # After the messages still queued, never before them.
-            self._enqueue(socket, (_DISCONNECT, reason))
+            self._runner.enqueue(socket, (_DISCONNECT, reason))
             return
         await self._call_disconnect(socket.sid, reason)
 
-    def _enqueue(self, socket: AsyncSocket, item: tuple[int, Any]) -> None:
-        # Handlers of one session run one at a time, in arrival order, in one
-        # task per busy session: no task per message once it is busy.
-        if socket.dispatching:
-            pending = socket.pending
-            if pending is None:
-                pending = socket.pending = deque()
-            pending.append(item)
-            return
-        socket.dispatching = True
-        task = _start_task(self._drain(socket, item))
-        if not task.done():  # an eager start may have finished it
-            socket.chain = task
-
-    async def _drain(self, socket: AsyncSocket, item: tuple[int, Any]) -> None:
-        sid = socket.sid
-        try:
-            while True:
-                kind, value = item
-                if kind == _AWAIT:
-                    try:
-                        await value
-                    except Exception:
-                        self.logger.exception('%s: message handler error', sid)
-                elif kind == _MESSAGE:
-                    await self._trigger_event('message', sid, value)
-                else:
-                    await self._call_disconnect(sid, value)
-                pending = socket.pending
-                if not pending:
-                    return
-                item = pending.popleft()
-        finally:
-            socket.dispatching = False
-            socket.chain = None
+    async def _run_item(self, sid: str, item: tuple[int, Any]) -> bool:
+        """Run the handler of one queued item; True for the disconnect."""
+        kind, value = item
+        if kind == _AWAIT:
+            try:
+                await value
+            except Exception:
+                self.logger.exception('%s: message handler error', sid)
+        elif kind == _MESSAGE:
+            await self._trigger_event('message', sid, value)
+        else:
+            await self._call_disconnect(sid, value)
+            return True
+        return False
 
     async def _call_disconnect(self, sid: str, reason: str) -> None:
         await self._trigger_event('disconnect',
@@ -671,21 +506,21 @@ class AsyncServer(BaseServer):
 
     async def _teardown(self, socket: AsyncSocket, flush: bool = False) -> None:
         """Release a closed session's transport."""
+        plan = self.core.teardown(socket, flush)
         socket.wake_poll()
-        for ws in (socket.upgrade_ws, socket.ws):
-            if ws is None:
-                continue
-            if flush and ws is socket.ws:
-                for frame in socket.take():
-                    try:
-                        await ws.send(frame)
-                    except (OSError, ValueError, RuntimeError):
-                        break
-            if ws is socket.upgrade_ws and socket.keeps_probe_open():
-                self._spawn(self._close_later(
-                    ws, self.config.heartbeat.upgrade_timeout))
-                continue
+        ws, probe = socket.ws, socket.upgrade_ws
+        if ws is not None:
+            try:
+                for frame in plan.flush:
+                    await ws.send(frame)
+            except (OSError, ValueError, RuntimeError):
+                pass
             await ws.close()
+        if probe is not None:
+            if plan.probe_delay:
+                self._spawn(self._close_later(probe, plan.probe_delay))
+            else:
+                await probe.close()
 
     async def _close_later(self, ws: WebSocket, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -699,54 +534,47 @@ class AsyncServer(BaseServer):
 
     async def _handshake(self, route: Any, exchange: Exchange) -> Any:
         if self.allow_request is not None:
-            verdict = await self._run_allow_request(exchange.environ)
-            if verdict is not True and verdict is not None:
-                response, refusal = self.core.forbid(verdict, route.headers)
-                await self._refused(refusal, 'GET', exchange.environ)
-                return await exchange.respond(response)
+            refused = self.core.allowed(
+                await self._run_allow_request(exchange.environ), route.headers)
+            if refused is not None:
+                await self._refused(refused[1], 'GET', exchange.environ)
+                return await exchange.respond(refused[0])
         sid = self.generate_id()
-        now = monotonic()
         socket = cast(AsyncSocket, self.core.open_session(
-            sid, route.transport, now, self._socket_factory, route.protocol,
-            route.b64))
-        ret = None
+            sid, route.transport, monotonic(), self._socket_factory,
+            route.protocol, route.b64))
+        verdict = None
         if 'connect' in self.handlers:  # (an ASGI environ is built on use)
-            ret = await self._trigger_event('connect', sid, exchange.environ)
-        if ret is not None and ret is not True:
-            response = self.core.reject(socket, ret, route.headers)
+            verdict = await self._trigger_event('connect', sid,
+                                                exchange.environ)
+        opening = self.core.connected(socket, verdict, route,
+                                      exchange.request, monotonic())
+        if opening.rejected:
             self.logger.info('%s: connection refused by the application', sid)
-            return await exchange.respond(response)
-        if route.transport == WEBSOCKET:
-            ws = await self._accept_websocket(exchange)
-            if ws is None:
-                # connect ran: disconnect must follow.
-                await self._close(socket, self.reason.TRANSPORT_ERROR)
-                return await exchange.respond(self._no_websocket(route))
-            socket.ws = ws
-            try:
-                await self._open_websocket(socket, exchange)
-                await socket._websocket_handler(ws)
-            except OSError:
-                await self._close(socket, self.reason.TRANSPORT_ERROR)
-            return await exchange.finish_websocket()
-        frames = self.core.accept(socket, now)
+            return await exchange.respond(cast(Response, opening.response))
         self._start_service()
-        self.logger.info('%s: connected (polling) from %s', sid,
-                         exchange.environ.get('REMOTE_ADDR') or '?')
-        response = self.core.payload_response(frames, exchange.request,
-                                              route.headers)
-        cookie = self.core.cookie_header(sid)
-        if cookie is not None:
-            response.headers.append(cookie)
-        return await exchange.respond(response)
+        if opening.response is not None:
+            self.logger.info('%s: connected (polling) from %s', sid,
+                             exchange.environ.get('REMOTE_ADDR') or '?')
+            return await exchange.respond(opening.response)
+        ws = await self._accept_websocket(exchange)
+        if ws is None:
+            # connect ran: disconnect must follow.
+            await self._close(socket, self.reason.TRANSPORT_ERROR)
+            return await exchange.respond(self._no_websocket(route))
+        socket.ws = ws
+        try:
+            await self._open_websocket(socket, exchange, opening.frames)
+            await socket._websocket_handler(ws)
+        except OSError:
+            await self._close(socket, self.reason.TRANSPORT_ERROR)
+        return await exchange.finish_websocket()
 
-    async def _open_websocket(self, socket: AsyncSocket,
-                              exchange: Exchange) -> None:
+    async def _open_websocket(self, socket: AsyncSocket, exchange: Exchange,
+                              frames: list[packet.Frame]) -> None:
         """Start a WebSocket session: its first frames, then let go of the
         request (its environ, headers, query) for the session's whole life:
         only the application keeps it if it wants it."""
-        frames = self.core.accept(socket, monotonic())
-        self._start_service()
         if self.logger.isEnabledFor(logging.INFO):
             self.logger.info('%s: connected (websocket) from %s', socket.sid,
                              exchange.environ.get('REMOTE_ADDR') or '?')
@@ -773,35 +601,18 @@ class AsyncServer(BaseServer):
     async def _handle_get(self, socket: AsyncSocket,
                           environ: dict[str, Any]) -> Response:
         req, cors = self._polling_context(environ)
-        socket.poll_active = True
+        frames, wake = self.core.start_poll(socket, monotonic())
+        if wake:
+            self._start_service()
         try:
-            frames = socket.take_poll()
             if not frames:
                 event = socket.poll_event()
-                # The heartbeat guarantees output within one ping interval;
-                # the bound only protects against a stuck session.
-                limit = monotonic() + self.config.ping_interval + \
-                    self.config.heartbeat.timeout
-                watch = self._poll_watch
-                waiting = watch.waiting
-                waiting[socket] = limit
-                if watch.timer is None or \
-                        watch.loop is not asyncio.get_running_loop():
-                    # (A server restarted on another loop: the old timer
-                    # is gone with its loop.)
-                    watch.arm(limit)
-                try:
-                    while not frames and not socket.closed:
-                        if limit <= monotonic():
-                            frames = [NOOP_FRAME]
-                            break
-                        event.clear()
-                        await event.wait()
-                        frames = socket.take_poll()
-                finally:
-                    waiting.pop(socket, None)
+                while not frames:
+                    event.clear()
+                    await event.wait()
+                    frames = socket.take_poll()
         finally:
-            socket.poll_active = False
+            self.core.end_poll(socket)
         self._report_http(frames, cors)
         return self.core.payload_response(frames, req, cors, socket)
 
@@ -810,10 +621,8 @@ class AsyncServer(BaseServer):
         req, cors = self._polling_context(environ)
         socket.post_active = True
         try:
-            # read_body(), without its coroutine.
             limit = self.max_http_buffer_size
-            length = req.content_length
-            if length is not None and length > limit:
+            if req.content_length is not None and req.content_length > limit:
                 body = None
             else:
                 body = await environ['wsgi.input'].read(limit + 1)
@@ -823,18 +632,13 @@ class AsyncServer(BaseServer):
             body = b''
         finally:
             socket.post_active = False
-        if body is None:
-            self.logger.warning('%s: payload larger than max_http_buffer_size',
-                                socket.sid)
-            await self._close(socket, self.reason.TRANSPORT_ERROR)
-            return self.core.too_large_response(cors)
-        events, error = self.core.post(socket, body, monotonic())
-        await self._dispatch(socket, events)
-        if error is not None:
-            self.logger.warning('%s: bad payload (%s)', socket.sid, error)
-            return error_response(ErrorCode.BAD_REQUEST, cors)
-        self._report_http()
-        return self.core.ok_response(cors)
+        result = self.core.post_result(socket, body, cors, monotonic())
+        if result.problem is not None:
+            self.logger.warning('%s: %s', socket.sid, result.problem)
+        await self._dispatch(socket, result.events)
+        if result.problem is None:
+            self._report_http()
+        return result.response
 
     # -- websocket -------------------------------------------------------
     async def _upgrade(self, route: Any, exchange: Exchange) -> Any:
@@ -861,85 +665,53 @@ class AsyncServer(BaseServer):
         await ws.close()
         return await exchange.finish_websocket()
 
-    async def _run_websocket(self, socket: AsyncSocket, ws: WebSocket,
-                             takeover: bool = False) -> None:
+    async def _run_websocket(self, socket: AsyncSocket,
+                             ws: WebSocket) -> None:
         """Read the session's frames until its WebSocket ends.
 
         The hot path: one await for the frame, one core call, then the
-        handler, with no task or queue in between.  A coroutine handler's
-        first step runs right here; most finish in it (an echo whose write
-        did not block).  One that suspends goes on in this same task, so it
-        runs in one task from start to end (``asyncio.timeout`` and
-        ``current_task()`` rely on it), the messages arriving meanwhile
-        queue behind it, and a new task (``takeover``) goes on reading.
+        handler (a coroutine handler in the session's handler task when
+        ``async_handlers`` is on), with no queue in between.
         """
-        if not takeover and socket.upgrade_ws is ws \
-                and not await self._probe(socket, ws):
+        if socket.upgrade_ws is ws and not await self._probe(socket, ws):
             return
-        reason = self.reason.TRANSPORT_CLOSE
+        end = WebSocketEnd.CLOSED
         try:
-            if not takeover:
-                await self._flush_ws(socket, ws)
+            await self._flush_ws(socket, ws)
             wait = ws.wait
             receive_frame = socket.receive_frame
-            eager = self.async_handlers
-            while socket.state is OPEN:
+            while socket.state is State.OPEN:
                 frame = await wait()
                 if frame is None:
                     break
                 event = receive_frame(frame, monotonic())
-                if event is None:
-                    continue
                 if type(event) is MessageReceived:
-                    if not eager or socket.dispatching:
-                        await self._on_message(socket, event.data)
-                        continue
-                    rest = self._start_handler(socket, event.data)
-                    if rest is not None:
-                        await self._hand_over(socket, ws, rest, takeover)
-                        return
+                    await self._on_message(socket, event.data)
                 elif event is Push.FLUSH:
                     await self._ws_write_buffered(socket)  # a v3 pong
-                else:
-                    self.core.forget(socket, monotonic())
+                elif event is not None:
+                    self.core.frame_event(socket, event, monotonic())
                     await self._dispatch(socket, [event])
         except ContentTooLongError:
-            self.logger.warning('%s: websocket message larger than '
-                                'max_http_buffer_size', socket.sid)
-            reason = self.reason.TRANSPORT_ERROR
+            end = WebSocketEnd.TOO_LARGE
         except OSError:
-            reason = self.reason.TRANSPORT_ERROR
+            end = WebSocketEnd.FAILED
         except asyncio.CancelledError:
-            # The web server is going away: the session ends with it.
-            await self._close(socket, reason)
+            # The web server is going away: the session ends with it, and
+            # the handler it is running (the disconnect handler runs after).
+            await self._runner.cancel(socket)
+            await self._websocket_ended(socket, end)
             raise
-        await self._close(socket, reason)
+        await self._websocket_ended(socket, end)
         await ws.close()
 
-    async def _hand_over(self, socket: AsyncSocket, ws: WebSocket,
-                         rest: Awaitable[Any], takeover: bool) -> None:
-        """Finish a suspended handler (and those queued behind it) in this
-        task while a new one reads on."""
-        socket.dispatching = True
-        socket.reader = self._spawn(self._run_websocket(socket, ws, True))
-        try:
-            await self._drain(socket, (_AWAIT, rest))
-            if takeover:
-                return
-            # The web server's task must outlive the session's readers.
-            while (reader := socket.reader) is not None:
-                await reader
-                if socket.reader is reader:
-                    break
-        except asyncio.CancelledError:
-            reader = socket.reader
-            if reader is not None and reader is not asyncio.current_task():
-                reader.cancel()
-            await self._close(socket, self.reason.TRANSPORT_CLOSE)
-            raise
-        finally:
-            if not takeover:
-                socket.reader = None
+    async def _websocket_ended(self, socket: AsyncSocket,
+                               end: WebSocketEnd) -> None:
+        event, problem = self.core.websocket_ended(socket, end, monotonic())
+        if problem is not None:
+            self.logger.warning('%s: %s', socket.sid, problem)
+        if event is not None:
+            await self._closed(socket, event)
 
     async def _probe(self, socket: AsyncSocket, ws: WebSocket) -> bool:
         """Run the upgrade probe; True once the session moved to ``ws``."""
@@ -948,32 +720,22 @@ class AsyncServer(BaseServer):
                 frame = await ws.wait()
             except (OSError, ContentTooLongError):
                 frame = None
-            if frame is None:
-                if not socket.closed:
-                    self.logger.info('%s: upgrade to websocket failed (the '
-                                     'websocket closed during the probe)',
-                                     socket.sid)
-                socket.abort_upgrade()
-                socket.upgrade_ws = None
-                return False
-            reply, outcome = socket.probe_frame(frame, monotonic())
-            if reply is not None:
-                await ws.send(reply)
+            step = self.core.probe(socket, frame, monotonic())
+            if step.reply is not None:
+                await ws.send(step.reply)
                 socket.wake_poll()
-            if outcome is None:
+            if not step.done:
                 continue
-            if type(outcome) is UpgradeCompleted:
+            socket.upgrade_ws = None
+            if step.upgraded:
                 socket.ws = ws
-                socket.upgrade_ws = None
                 socket.wake_poll()
                 self.logger.info('%s: upgraded to websocket', socket.sid)
                 return True
-            socket.upgrade_ws = None
-            await ws.close()
-            if not socket.closed:
-                self.logger.info('%s: upgrade to websocket failed (unexpected '
-                                 'frame %r during the probe)', socket.sid,
-                                 frame)
+            if frame is not None:
+                await ws.close()
+            if step.problem is not None:
+                self.logger.info('%s: %s', socket.sid, step.problem)
             return False
 
     # -- timers ----------------------------------------------------------
@@ -989,15 +751,12 @@ class AsyncServer(BaseServer):
         loop = asyncio.get_running_loop()
         while not self._stopping:
             wake.clear()
-            due = self.core.expire(monotonic())
+            for command in self.core.due(monotonic()):
+                if command.inline:
+                    await cast(AsyncSocket, command.session)._send_ping()
+                else:
+                    self._spawn(self._on_timer(command))
             deadline = self.core.next_deadline()
-            for socket, outcomes in due:
-                for outcome in outcomes:
-                    try:
-                        await self._on_deadline(cast(AsyncSocket, socket),
-                                                outcome)
-                    except Exception:  # the timer loop must survive a bug
-                        self.logger.exception('%s: timer error', socket.sid)
             if deadline is None:
                 await wake.wait()
                 continue
@@ -1007,19 +766,20 @@ class AsyncServer(BaseServer):
             finally:
                 timer.cancel()
 
-    async def _on_deadline(self, socket: AsyncSocket, outcome: Any) -> None:
-        if outcome is UPGRADE_EXPIRED:
-            self.logger.info('%s: upgrade to websocket timed out; staying on '
-                             'polling', socket.sid)
-            if socket.upgrade_ws is not None:
-                self._spawn(socket.upgrade_ws.close())
-        elif type(outcome) is Disconnected:
-            # Handlers and writes may take a while: not in the timer loop.
-            self._spawn(self._closed(socket, outcome))
-        elif outcome is Push.WRITE:
-            self._spawn(socket._send_ping())
-        elif outcome is Push.BUFFERED:
-            await socket._send_ping()
+    async def _on_timer(self, command: TimerCommand) -> None:
+        socket = cast(AsyncSocket, command.session)
+        try:
+            if command.action is Timer.WRITE_PING:
+                await socket._send_ping()
+            elif command.action is Timer.PROBE_EXPIRED:
+                self.logger.info('%s: upgrade to websocket timed out; '
+                                 'staying on polling', socket.sid)
+                if socket.upgrade_ws is not None:
+                    await socket.upgrade_ws.close()
+            elif command.event is not None:
+                await self._closed(socket, command.event)
+        except Exception:  # a timer must not end its task silently
+            self.logger.exception('%s: timer error', socket.sid)
 
 
 __all__ = ['POLLING', 'WEBSOCKET', 'AsyncServer']

@@ -201,10 +201,6 @@ class BaseServer(EventHandlers):
         self.logger.warning('%s request refused (%d %s): %s', method,
                             int(refusal.code), refusal.message, refusal.detail)
 
-    @staticmethod
-    def _get_compressed_sizes() -> None:  # pragma: no cover - compat shim
-        return None
-
     def _polling_context(self, environ: dict[str, Any]) -> tuple[Any, Any]:
         """The request model and CORS headers :meth:`handle_request` already
         decided for a polling request, as its hooks receive only the environ

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
@@ -17,10 +16,12 @@ from . import _runtime, packet
 from .adapters import wsgi
 from .base_server import BaseServer, user_session
 from .exceptions import ContentTooLongError
-from .sansio.events import Disconnected, MessageReceived, UpgradeCompleted
+from .runners import DrainJobs, GreenWorkers
+from .sansio.commands import Timer, TimerCommand, WebSocketEnd
+from .sansio.events import Disconnected, MessageReceived
 from .sansio.models import Response
 from .sansio.server import Action, ErrorCode, error_response
-from .sansio.session import NOOP_FRAME, POLLING, UPGRADE_EXPIRED, WEBSOCKET, Push
+from .sansio.session import POLLING, WEBSOCKET, Push
 from .socket import Socket
 
 monotonic = time.monotonic
@@ -45,9 +46,10 @@ class Server(BaseServer):
         rt = self._async
         self._lock = rt.Lock()
         self._pool = rt.make_pool()
-        # Green runtimes give each busy session one parked handler worker
-        # (see _serve); the threading runtime runs drain jobs on its pool.
-        self._signal = getattr(rt, 'Signal', None)
+        signal = getattr(rt, 'Signal', None)
+        self._runner = DrainJobs(self._pool, self._lock, self._run_item) \
+            if signal is None else \
+            GreenWorkers(self._pool, signal, self._run_item)
         self._service_task: Any = None
         self._service_wake = rt.Event()
         self._stopping = False
@@ -349,82 +351,16 @@ class Server(BaseServer):
         if not self.async_handlers:
             self._trigger_event('message', socket.sid, data)
             return
-        self._enqueue(socket, data)
+        self._runner.enqueue(socket, data)
 
     def _on_disconnect(self, socket: Socket, reason: str) -> None:
         self.logger.info('%s: disconnected (%s)', socket.sid, reason)
         if not self.async_handlers:
             self._call_disconnect(socket.sid, reason)
             return
-        self._enqueue(socket, (_DISCONNECT, reason))
+        self._runner.enqueue(socket, (_DISCONNECT, reason))
 
-    def _enqueue(self, socket: Socket, item: Any) -> None:
-        # Handlers of one session run one at a time, in arrival order, on a
-        # pooled worker: no thread per message and no reordering.
-        if self._signal is not None:
-            # A green thread switches only where it blocks, never in this
-            # method, so the queue and its flag need no lock here.
-            pending = socket.pending
-            if pending is None:
-                socket.pending = deque((item,))
-                socket.wakeup = self._signal()
-                socket.dispatching = True
-                self._pool.submit(self._serve, socket)
-                return
-            pending.append(item)
-            if not socket.dispatching:
-                socket.dispatching = True
-                socket.wakeup.set()
-            return
-        with self._lock:
-            pending = socket.pending
-            if pending is None:
-                pending = socket.pending = deque()
-            pending.append(item)
-            if socket.dispatching:
-                return
-            socket.dispatching = True
-        self._pool.submit(self._drain, socket)
-
-    def _serve(self, socket: Socket) -> None:
-        """A session's handler worker under a green runtime.
-
-        It parks on the session's signal while the queue is empty and ends
-        after the disconnect handler: waking a parked green thread costs
-        much less than starting one per message, and a parked one holds
-        only a few kilobytes.
-        """
-        sid = socket.sid
-        pending = cast('deque[Any]', socket.pending)
-        wakeup = socket.wakeup
-        ended = False
-        while True:
-            while pending:
-                ended = self._handle(sid, pending.popleft()) or ended
-            if ended:
-                # A later _enqueue (there should be none) starts a new one.
-                socket.pending = None
-                socket.wakeup = None
-                socket.dispatching = False
-                return
-            socket.dispatching = False
-            wakeup.wait()
-
-    def _drain(self, socket: Socket) -> None:
-        sid = socket.sid
-        while True:
-            with self._lock:
-                pending = socket.pending
-                if not pending:
-                    socket.dispatching = False
-                    socket.pending = None
-                    return
-                items = list(pending)
-                pending.clear()
-            for item in items:
-                self._handle(sid, item)
-
-    def _handle(self, sid: str, item: Any) -> bool:
+    def _run_item(self, sid: str, item: Any) -> bool:
         """Run the handler of one queued item; True for the disconnect."""
         if type(item) is tuple and item and item[0] is _DISCONNECT:
             self._call_disconnect(sid, item[1])
@@ -448,23 +384,22 @@ class Server(BaseServer):
 
     def _teardown(self, socket: Socket, flush: bool = False) -> None:
         """Release a closed session's transport."""
+        with self._lock:
+            plan = self.core.teardown(socket, flush)
         socket.wake_poll()
-        for ws in (socket.upgrade_ws, socket.ws):
-            if ws is None:
-                continue
-            if flush and ws is socket.ws:
-                with self._lock:
-                    frames = socket.take()
-                for frame in frames:
-                    try:
-                        ws.send(frame)
-                    except (OSError, ValueError, RuntimeError):
-                        break
-            if ws is socket.upgrade_ws and socket.keeps_probe_open():
-                self._async.spawn(self._close_later, ws,
-                                  self.config.heartbeat.upgrade_timeout)
-                continue
+        ws, probe = socket.ws, socket.upgrade_ws
+        if ws is not None:
+            try:
+                for frame in plan.flush:
+                    ws.send(frame)
+            except (OSError, ValueError, RuntimeError):
+                pass
             ws.close()
+        if probe is not None:
+            if plan.probe_delay:
+                self._async.spawn(self._close_later, probe, plan.probe_delay)
+            else:
+                probe.close()
 
     def _close_later(self, ws: Any, delay: float) -> None:
         self._async.sleep(delay)
@@ -479,53 +414,43 @@ class Server(BaseServer):
     def _handshake(self, route: Any, environ: dict[str, Any],
                    start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.allow_request is not None:
-            verdict = self._run_allow_request(environ)
-            if verdict is not True and verdict is not None:
-                response, refusal = self.core.forbid(verdict, route.headers)
-                self._refused(refusal, 'GET', environ)
-                return wsgi.respond(start_response, response)
+            refused = self.core.allowed(self._run_allow_request(environ),
+                                        route.headers)
+            if refused is not None:
+                self._refused(refused[1], 'GET', environ)
+                return wsgi.respond(start_response, refused[0])
         sid = self.generate_id()
-        now = monotonic()
         with self._lock:
-            socket = cast(Socket, self.core.open_session(sid, route.transport, now,
-                                            self._socket_factory,
-                                            route.protocol, route.b64))
-        ret = self._trigger_event('connect', sid, environ)
-        if ret is not None and ret is not True:
-            with self._lock:
-                response = self.core.reject(socket, ret, route.headers)
+            socket = cast(Socket, self.core.open_session(
+                sid, route.transport, monotonic(), self._socket_factory,
+                route.protocol, route.b64))
+        verdict = self._trigger_event('connect', sid, environ)
+        with self._lock:
+            opening = self.core.connected(socket, verdict, route,
+                                          environ['engineio.request'],
+                                          monotonic())
+        if opening.rejected:
             self.logger.info('%s: connection refused by the application', sid)
-            return wsgi.respond(start_response, response)
-        if route.transport == WEBSOCKET:
-            ws = self._accept_websocket(environ)
-            if ws is None:
-                # connect ran: disconnect must follow.
-                self._close(socket, self.reason.TRANSPORT_ERROR)
-                return wsgi.respond(start_response, self._no_websocket(route))
-            with self._lock:
-                socket.ws = ws
-                frames = self.core.accept(socket, monotonic())
-            self._start_service()
-            self.logger.info('%s: connected (websocket) from %s', sid,
-                             environ.get('REMOTE_ADDR') or '?')
-            try:
-                for frame in frames:
-                    ws.send(frame)
-                socket._websocket_handler(ws)
-            except OSError:
-                self._close(socket, self.reason.TRANSPORT_ERROR)
-            return ws.finish_request()  # type: ignore[no-any-return]
-        with self._lock:
-            frames = self.core.accept(socket, now)
+            return wsgi.respond(start_response, cast(Response, opening.response))
         self._start_service()
-        self.logger.info('%s: connected (polling) from %s', sid,
+        if opening.response is not None:
+            self.logger.info('%s: connected (polling) from %s', sid,
+                             environ.get('REMOTE_ADDR') or '?')
+            return wsgi.respond(start_response, opening.response)
+        ws = self._accept_websocket(environ)
+        if ws is None:
+            self._close(socket, self.reason.TRANSPORT_ERROR)
+            return wsgi.respond(start_response, self._no_websocket(route))
+        socket.ws = ws
+        self.logger.info('%s: connected (websocket) from %s', sid,
                          environ.get('REMOTE_ADDR') or '?')
-        response = self.core.payload_response(
-            frames, environ['engineio.request'], route.headers, socket)
-        cookie = self.core.cookie_header(sid)
-        if cookie is not None:
-            response.headers.append(cookie)
-        return wsgi.respond(start_response, response)
+        try:
+            for frame in opening.frames:
+                ws.send(frame)
+            socket._websocket_handler(ws)
+        except OSError:
+            self._close(socket, self.reason.TRANSPORT_ERROR)
+        return ws.finish_request()  # type: ignore[no-any-return]
 
     def _no_websocket(self, route: Any) -> Response:
         self.logger.warning('WebSocket transport not available with this '
@@ -545,26 +470,20 @@ class Server(BaseServer):
     def _handle_get(self, socket: Socket, environ: dict[str, Any]) -> Response:
         req, cors = self._polling_context(environ)
         with self._lock:
-            socket.poll_active = True
-            frames = socket.take_poll()
-        if not frames:
-            event = socket.poll_event()
-            # The heartbeat guarantees output within one ping interval; the
-            # bound only protects against a stuck session.
-            limit = monotonic() + self.config.ping_interval + \
-                self.config.heartbeat.timeout
-            while True:
-                event.wait(max(0.0, limit - monotonic()))
-                with self._lock:
-                    event.clear()
-                    frames = socket.take_poll()
-                    if frames or socket.closed:
-                        break
-                if monotonic() >= limit:
-                    frames = [NOOP_FRAME]
-                    break
-        with self._lock:
-            socket.poll_active = False
+            frames, wake = self.core.start_poll(socket, monotonic())
+        if wake:
+            self._start_service()
+        try:
+            if not frames:
+                event = socket.poll_event()
+                while not frames:
+                    event.wait()
+                    with self._lock:
+                        event.clear()
+                        frames = socket.take_poll()
+        finally:
+            with self._lock:
+                self.core.end_poll(socket)
         self._report_http(frames, cors)
         return self.core.payload_response(frames, req, cors, socket)
 
@@ -578,19 +497,13 @@ class Server(BaseServer):
             body = b''
         with self._lock:
             socket.post_active = False
-        if body is None:
-            self.logger.warning('%s: payload larger than max_http_buffer_size',
-                                socket.sid)
-            self._close(socket, self.reason.TRANSPORT_ERROR)
-            return self.core.too_large_response(cors)
-        with self._lock:
-            events, error = self.core.post(socket, body, monotonic())
-        self._dispatch(socket, events)
-        if error is not None:
-            self.logger.warning('%s: bad payload (%s)', socket.sid, error)
-            return error_response(ErrorCode.BAD_REQUEST, cors)
-        self._report_http()
-        return self.core.ok_response(cors)
+            result = self.core.post_result(socket, body, cors, monotonic())
+        if result.problem is not None:
+            self.logger.warning('%s: %s', socket.sid, result.problem)
+        self._dispatch(socket, result.events)
+        if result.problem is None:
+            self._report_http()
+        return result.response
 
     # -- websocket -------------------------------------------------------
     def _upgrade(self, route: Any, environ: dict[str, Any],
@@ -625,7 +538,7 @@ class Server(BaseServer):
     def _run_websocket(self, socket: Socket, ws: Any) -> None:
         if socket.upgrade_ws is ws and not self._probe(socket, ws):
             return
-        reason = self.reason.TRANSPORT_CLOSE
+        end = WebSocketEnd.CLOSED
         try:
             self._flush_ws(socket, ws)
             while not socket.closed:
@@ -634,22 +547,24 @@ class Server(BaseServer):
                     break
                 with self._lock:
                     event = socket.receive_frame(frame, monotonic())
-                if event is not None:
-                    if type(event) is MessageReceived:
-                        self._on_message(socket, event.data)
-                    elif event is Push.FLUSH:
-                        self._ws_write_buffered(socket)  # a v3 pong
-                    else:
-                        with self._lock:
-                            self.core.forget(socket, monotonic())
-                        self._dispatch(socket, [event])
+                if type(event) is MessageReceived:
+                    self._on_message(socket, event.data)
+                elif event is Push.FLUSH:
+                    self._ws_write_buffered(socket)  # a v3 pong
+                elif event is not None:
+                    with self._lock:
+                        self.core.frame_event(socket, event, monotonic())
+                    self._dispatch(socket, [event])
         except ContentTooLongError:
-            self.logger.warning('%s: websocket message larger than '
-                                'max_http_buffer_size', socket.sid)
-            reason = self.reason.TRANSPORT_ERROR
+            end = WebSocketEnd.TOO_LARGE
         except OSError:
-            reason = self.reason.TRANSPORT_ERROR
-        self._close(socket, reason)
+            end = WebSocketEnd.FAILED
+        with self._lock:
+            event, problem = self.core.websocket_ended(socket, end, monotonic())
+        if problem is not None:
+            self.logger.warning('%s: %s', socket.sid, problem)
+        if event is not None:
+            self._closed(socket, event)
         ws.close()
 
     def _probe(self, socket: Socket, ws: Any) -> bool:
@@ -659,37 +574,25 @@ class Server(BaseServer):
                 frame = ws.wait()
             except (OSError, ContentTooLongError):
                 frame = None
-            if frame is None:
-                if not socket.closed:
-                    self.logger.info('%s: upgrade to websocket failed (the '
-                                     'websocket closed during the probe)',
-                                     socket.sid)
-                with self._lock:
-                    socket.abort_upgrade()
-                    socket.upgrade_ws = None
-                return False
-            self.logger.debug('%s: probe frame %r', socket.sid, frame)
             with self._lock:
-                reply, outcome = socket.probe_frame(frame, monotonic())
-            if reply is not None:
-                ws.send(reply)
+                step = self.core.probe(socket, frame, monotonic())
+            if step.reply is not None:
+                ws.send(step.reply)
                 socket.wake_poll()
-            if outcome is None:
+            if not step.done:
                 continue
-            if type(outcome) is UpgradeCompleted:
-                with self._lock:
+            with self._lock:
+                socket.upgrade_ws = None
+                if step.upgraded:
                     socket.ws = ws
-                    socket.upgrade_ws = None
+            if step.upgraded:
                 socket.wake_poll()
                 self.logger.info('%s: upgraded to websocket', socket.sid)
                 return True
-            with self._lock:
-                socket.upgrade_ws = None
-            ws.close()
-            if not socket.closed:
-                self.logger.info('%s: upgrade to websocket failed (unexpected '
-                                 'frame %r during the probe)', socket.sid,
-                                 frame)
+            if frame is not None:
+                ws.close()
+            if step.problem is not None:
+                self.logger.info('%s: %s', socket.sid, step.problem)
             return False
 
     # -- timers ----------------------------------------------------------
@@ -709,26 +612,31 @@ class Server(BaseServer):
         while not self._stopping:
             wake.clear()
             with self._lock:
-                due = self.core.expire(monotonic())
+                due = self.core.due(monotonic())
                 deadline = self.core.next_deadline()
-            for session, outcomes in due:
-                socket = cast(Socket, session)
-                for outcome in outcomes:
-                    if outcome is UPGRADE_EXPIRED:
-                        self.logger.info('%s: upgrade to websocket timed out; '
-                                         'staying on polling', socket.sid)
-                        if socket.upgrade_ws is not None:
-                            socket.upgrade_ws.close()
-                    elif type(outcome) is Disconnected:
-                        self._closed(socket, outcome)
-                    elif outcome is Push.WRITE:
-                        # A write may block on a slow client: not here.
-                        self._pool.submit(socket._send_ping)
-                    elif outcome is Push.BUFFERED:
-                        socket._send_ping()
+            for command in due:
+                if command.inline:
+                    cast(Socket, command.session)._send_ping()
+                else:
+                    self._pool.submit(self._on_timer, command)
             timeout = None if deadline is None else \
                 max(0.0, deadline - monotonic())
             wake.wait(timeout)
+
+    def _on_timer(self, command: TimerCommand) -> None:
+        socket = cast(Socket, command.session)
+        try:
+            if command.action is Timer.WRITE_PING:
+                socket._send_ping()
+            elif command.action is Timer.PROBE_EXPIRED:
+                self.logger.info('%s: upgrade to websocket timed out; '
+                                 'staying on polling', socket.sid)
+                if socket.upgrade_ws is not None:
+                    socket.upgrade_ws.close()
+            elif command.event is not None:
+                self._closed(socket, command.event)
+        except Exception:  # a timer must not take its worker down silently
+            self.logger.exception('%s: timer error', socket.sid)
 
 
 __all__ = ['POLLING', 'WEBSOCKET', 'Server']

@@ -4,6 +4,7 @@ small environ of the polling hooks, and the cached response headers."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -223,10 +224,10 @@ def test_response_messages() -> None:
     assert body == {'type': 'http.response.body', 'body': b'{}'}
 
 
-def test_poll_watch_bounds_a_stuck_poll() -> None:
+def test_core_timer_bounds_a_stuck_poll() -> None:
     """With no heartbeat running, a held poll still ends at its limit
-    (ping interval + ping timeout) with a noop, through the one shared
-    timer; a poll that got output is dropped from the watch."""
+    (ping interval + ping timeout) with a noop, through the core's timer
+    heap (no timer of the driver's own)."""
     from engineio.adapters.asgi import ASGIExchange as Exchange
     from engineio.async_socket import AsyncSocket
 
@@ -241,14 +242,17 @@ def test_poll_watch_bounds_a_stuck_poll() -> None:
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
-        stuck = eio.core.open_session('a', 'polling', 0.0, eio._socket_factory)
-        served = eio.core.open_session('b', 'polling', 0.0, eio._socket_factory)
+        # Sessions whose heartbeat is far off: only the poll bound is due.
+        later = time.monotonic() + 100
+        stuck = eio.core.open_session('a', 'polling', later,
+                                      eio._socket_factory)
+        served = eio.core.open_session('b', 'polling', later,
+                                       eio._socket_factory)
         assert isinstance(stuck, AsyncSocket)
         assert isinstance(served, AsyncSocket)
         got = asyncio.ensure_future(eio._handle_get(served, environ('b')))
         await asyncio.sleep(0)
-        watch = eio.__dict__['_poll_watch']
-        assert served in watch.waiting
+        assert served.poll_active and served.poll_deadline > 0
 
         def output() -> None:
             served.push('4x')
@@ -256,11 +260,12 @@ def test_poll_watch_bounds_a_stuck_poll() -> None:
 
         loop.call_later(0.01, output)
         assert (await got).body == b'4x'
-        assert not watch.waiting
+        assert not served.poll_active and served.poll_deadline == 0
         started = loop.time()
         response = await eio._handle_get(stuck, environ('a'))
         assert response.body == b'6'
         assert 0.09 <= loop.time() - started < 1.0
-        assert not watch.waiting
+        assert not stuck.poll_active
+        await eio.shutdown()
 
     asyncio.run(run())

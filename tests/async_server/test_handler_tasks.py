@@ -146,12 +146,12 @@ def test_cancelled_connection_mid_handler_ends_the_session(asgi):
         await asgi.eventually(lambda: log)
         assert log == [('disconnect', 'transport close')]
         assert sid not in eio.sockets
-        # The task that took over the reading is gone too.
+        # The session's handler task is gone too.
         await asgi.eventually(
             lambda: all(t.done() for t in before
                         if t is not asyncio.current_task()
                         and t is not peer.task
-                        and 'read_websocket' in repr(t.get_coro())))
+                        and '_drain' in repr(t.get_coro())))
         await eio.shutdown()
     asgi.run(main())
 

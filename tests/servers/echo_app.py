@@ -73,10 +73,23 @@ def install(eio: Any, is_async: bool = False) -> None:
             for item in reply_for(sid, data):
                 eio.send(sid, item)
 
-    @eio.on('disconnect')
-    def disconnect(sid: str, reason: str) -> None:
-        reasons.append(reason)
-        emit({'event': 'disconnect', 'sid': sid, 'reason': reason})
+    # A slow disconnect handler, for the tests that check it delays no other
+    # session (seconds; 0: none).
+    slow = float(os.environ.get('EIO_SLOW_DISCONNECT', '0'))
+
+    if is_async and slow:
+        @eio.on('disconnect')
+        async def adisconnect(sid: str, reason: str) -> None:
+            reasons.append(reason)
+            emit({'event': 'disconnect', 'sid': sid, 'reason': reason})
+            await eio.sleep(slow)
+    else:
+        @eio.on('disconnect')
+        def disconnect(sid: str, reason: str) -> None:
+            reasons.append(reason)
+            emit({'event': 'disconnect', 'sid': sid, 'reason': reason})
+            if slow:
+                eio.sleep(slow)
 
     @eio.on('connect')
     def connect(sid: str, environ: Any) -> Any:

@@ -50,7 +50,8 @@ OFFICIAL = Mode('official', 'server.js', node=True)
 class Served:
     """A server process, its URL and the sessions it reported."""
 
-    def __init__(self, mode: Mode, options: dict[str, Any]) -> None:
+    def __init__(self, mode: Mode, options: dict[str, Any],
+                 env: dict[str, str] | None = None) -> None:
         self.mode = mode
         opts = dict(options)
         if mode.async_mode:
@@ -65,7 +66,7 @@ class Served:
         else:
             self.proc, self.port = start_server(
                 [sys.executable, str(SERVERS / mode.script), *mode.args],
-                opts)
+                opts, env=env)
         self.url = f'http://127.0.0.1:{self.port}'
 
     def connected(self) -> set[str]:
@@ -108,8 +109,9 @@ class Served:
         self.proc.stop()
 
 
-def serve(mode: Mode, options: dict[str, Any] | None = None) -> Served:
-    return Served(mode, {**OPTIONS, **(options or {})})
+def serve(mode: Mode, options: dict[str, Any] | None = None,
+          env: dict[str, str] | None = None) -> Served:
+    return Served(mode, {**OPTIONS, **(options or {})}, env)
 
 
 

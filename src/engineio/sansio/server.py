@@ -20,10 +20,20 @@ from ..exceptions import ProtocolError
 from ..packet import Frame
 from ..payload import decode_body, encode_frames
 from . import v3
-from .events import Disconnected, MessageReceived, Reason
+from .commands import (
+    Opening,
+    PostResult,
+    ProbeStep,
+    Teardown,
+    Timer,
+    TimerCommand,
+    WebSocketEnd,
+    describe,
+)
+from .events import Disconnected, MessageReceived, Reason, UpgradeCompleted
 from .handshake import BadOpening, check_websocket_opening
 from .models import Headers, Request, Response
-from .session import POLLING, WEBSOCKET, Heartbeat, Push, Session
+from .session import POLLING, UPGRADE_EXPIRED, WEBSOCKET, Heartbeat, Push, Session
 
 PROTOCOL_VERSION = '4'
 VALID_TRANSPORTS = (POLLING, WEBSOCKET)
@@ -97,13 +107,6 @@ class Route(NamedTuple):
     #: A v3 handshake asked for binary data as base64 (``b64=1``).  Pass it
     #: to :meth:`ServerCore.open_session`.
     b64: bool = False
-
-
-# Route(...) of the two routes of every polling round trip, without the
-# keyword handling of the generated __new__ (fields in Route's order).
-_new_route = tuple.__new__
-_POLL = Action.POLL
-_POST = Action.POST
 
 
 class Refusal(NamedTuple):
@@ -241,7 +244,6 @@ class ServerConfig:
 
         self._options = o
         self.ping_interval = interval
-        self.ping_interval_grace = grace
         self.ping_timeout = ping_timeout
         self.max_http_buffer_size = max_http_buffer_size
         #: A message sent right after the open packet (already encoded).
@@ -287,7 +289,6 @@ class ServerCore:
         # Closed sessions whose timer entries are still in the heap.
         self._stale = 0
         self._seq = itertools.count()
-        self._handshake_cache: dict[str, Any] = {}
 
     # -- routing ---------------------------------------------------------
     def route(self, req: Request, now: float) -> Route:
@@ -382,8 +383,7 @@ class ServerCore:
                     ErrorCode.BAD_REQUEST,
                     f'overlapping poll for session {sid}'), cors)
                 return route._replace(closed=self._closed(session, event, now))
-            return _new_route(Route, (_POLL, POLLING, session, None, cors,
-                                      None, None, None, 4, False))
+            return Route(Action.POLL, POLLING, session, headers=cors)
         if req.method == 'POST':
             if session.post_active:
                 event = session.close(Reason.TRANSPORT_ERROR)
@@ -391,8 +391,7 @@ class ServerCore:
                     ErrorCode.BAD_REQUEST,
                     f'overlapping post for session {sid}'), cors)
                 return route._replace(closed=self._closed(session, event, now))
-            return _new_route(Route, (_POST, POLLING, session, None, cors,
-                                      None, None, None, 4, False))
+            return Route(Action.POST, POLLING, session, headers=cors)
         return self._refuse(Refusal(ErrorCode.BAD_REQUEST,
                                     f'method {req.method} not allowed'), cors)
 
@@ -495,6 +494,32 @@ class ServerCore:
             body = pk.Packet.json.dumps(value).encode('utf-8')
         return Response(401, [JSON_CONTENT_TYPE, *cors], body)
 
+    def allowed(self, verdict: Any, cors: Headers
+                ) -> tuple[Response, Refusal] | None:
+        """The application's ``allow_request`` hook answered ``verdict``:
+        None to go on, else the 403 answer and the refusal to report."""
+        if verdict is True or verdict is None:
+            return None
+        return self.forbid(verdict, cors)
+
+    def connected(self, session: Session, verdict: Any, route: Route,
+                  req: Request, now: float) -> Opening:
+        """The ``connect`` handler returned ``verdict``: reject the session
+        (anything but None or True) or accept it."""
+        if verdict is not None and verdict is not True:
+            return Opening(True, self.reject(session, verdict, route.headers),
+                           [])
+        frames = self.accept(session, now)
+        if session.transport == WEBSOCKET:
+            return Opening(False, None, frames)
+        response = self.payload_response(frames, req, route.headers, session)
+        # The cookie rides on the polling handshake only, as the official
+        # server sends it.
+        cookie = self.cookie_header(session.sid)
+        if cookie is not None:
+            response.headers.append(cookie)
+        return Opening(False, response, [])
+
     def close(self, session: Session, reason: str,
               now: float) -> Disconnected | None:
         """Close a session; returns the event exactly once."""
@@ -582,6 +607,103 @@ class ServerCore:
             else:
                 self.schedule(session)
         return due
+
+    def due(self, now: float) -> list[TimerCommand]:
+        """Run every timer due at ``now`` (:meth:`expire`) and say what the
+        driver must do about each outcome."""
+        out = []
+        for session, outcomes in self.expire(now):
+            for outcome in outcomes:
+                if outcome is Push.BUFFERED:
+                    out.append(TimerCommand(Timer.WAKE_POLL, session))
+                elif outcome is Push.WRITE:
+                    out.append(TimerCommand(Timer.WRITE_PING, session))
+                elif outcome is UPGRADE_EXPIRED:
+                    out.append(TimerCommand(Timer.PROBE_EXPIRED, session))
+                elif type(outcome) is Disconnected:
+                    out.append(TimerCommand(Timer.CLOSED, session, outcome))
+        return out
+
+    # -- transports ------------------------------------------------------
+    def start_poll(self, session: Session, now: float
+                   ) -> tuple[list[Frame], bool]:
+        """A long-polling GET begins: the frames to answer it with now, or
+        none (wait until :meth:`Session.take_poll` has some: the session's
+        pushes and timers say when).  The second value is
+        :meth:`schedule`'s: wake the driver's timer."""
+        session.poll_active = True
+        frames = session.take_poll()
+        if frames:
+            return frames, False
+        # The heartbeat puts output in the buffer within one ping interval;
+        # this bound only protects against a stuck session.
+        session.poll_deadline = now + self.config.ping_interval + \
+            self.config.heartbeat.timeout
+        return frames, self.schedule(session, session.poll_deadline)
+
+    @staticmethod
+    def end_poll(session: Session) -> None:
+        """The long-polling GET was answered (or its client went away)."""
+        session.poll_active = False
+        session.poll_deadline = 0.0
+
+    def post_result(self, session: Session, body: bytes | None,
+                    cors: Headers, now: float) -> PostResult:
+        """Consume a POST body read with the limit of
+        ``max_http_buffer_size`` (None: it was larger)."""
+        if body is None:
+            event = self.close(session, Reason.TRANSPORT_ERROR, now)
+            return PostResult(self.too_large_response(cors),
+                              [event] if event else [],
+                              'payload larger than max_http_buffer_size')
+        events, error = self.post(session, body, now)
+        if error is not None:
+            return PostResult(error_response(ErrorCode.BAD_REQUEST, cors),
+                              events, f'bad payload ({error})')
+        return PostResult(self.ok_response(cors), events, None)
+
+    def frame_event(self, session: Session,
+                    event: Disconnected | Push | MessageReceived,
+                    now: float) -> None:
+        """Bookkeeping after :meth:`Session.receive_frame` returned
+        something other than a message (the driver still acts on it)."""
+        if type(event) is Disconnected:
+            self.forget(session, now)
+
+    def probe(self, session: Session, frame: Frame | None,
+              now: float) -> ProbeStep:
+        """One frame received on an upgrading WebSocket (None: it ended)."""
+        if frame is None:
+            session.abort_upgrade()
+            return ProbeStep(None, True, False, None if session.closed else
+                             'upgrade to websocket failed (the websocket '
+                             'closed during the probe)')
+        reply, outcome = session.probe_frame(frame, now)
+        if outcome is None:
+            return ProbeStep(reply, False, False, None)
+        if type(outcome) is UpgradeCompleted:
+            return ProbeStep(reply, True, True, None)
+        return ProbeStep(reply, True, False, None if session.closed else
+                         'upgrade to websocket failed (unexpected frame '
+                         f'{describe(frame)} during the probe)')
+
+    def websocket_ended(self, session: Session, end: WebSocketEnd,
+                        now: float) -> tuple[Disconnected | None, str | None]:
+        """A session's frame loop ended: close the session with the reason
+        that says how; the second value is a warning to log, if any."""
+        reason = Reason.TRANSPORT_CLOSE if end is WebSocketEnd.CLOSED \
+            else Reason.TRANSPORT_ERROR
+        problem = 'websocket message larger than max_http_buffer_size' \
+            if end is WebSocketEnd.TOO_LARGE else None
+        return self.close(session, reason, now), problem
+
+    def teardown(self, session: Session, flush: bool) -> Teardown:
+        """How to release the transport of a session that just closed;
+        ``flush`` when the server closed it (what it sent before the
+        close packet goes out first)."""
+        frames = session.take() if flush and session.upgraded else []
+        return Teardown(frames, session.heartbeat.upgrade_timeout
+                        if session.keeps_probe_open() else 0.0)
 
     # -- long-polling ----------------------------------------------------
     def post(self, session: Session, body: bytes, now: float

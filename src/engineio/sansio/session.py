@@ -109,6 +109,7 @@ class Session:
         'direct',
         'heartbeat',
         'poll_active',
+        'poll_deadline',
         'post_active',
         'reason',
         'sid',
@@ -135,6 +136,8 @@ class Session:
         self.deadline = now + heartbeat.interval
         #: A long-polling GET is waiting for output.
         self.poll_active = False
+        #: When a held GET is released with a noop at the latest (0: none).
+        self.poll_deadline = 0.0
         #: A long-polling POST is being read.
         self.post_active = False
         #: Frames are written straight to the WebSocket (nothing buffered).
@@ -307,7 +310,9 @@ class Session:
         """The next time :meth:`on_deadline` has work to do."""
         when = self._check if self._awaiting_pong else self.deadline
         if self.upgrading and self._upgrade_deadline < when:
-            return self._upgrade_deadline
+            when = self._upgrade_deadline
+        if self.poll_deadline and self.poll_deadline < when:
+            return self.poll_deadline
         return when
 
     def on_deadline(self, now: float) -> list[Any]:
@@ -322,6 +327,11 @@ class Session:
         out: list[Any] = []
         if self.state is not State.OPEN:
             return out
+        if self.poll_deadline and now >= self.poll_deadline:
+            self.poll_deadline = 0.0
+            if self.poll_active and not self._buffer:
+                self._buffer.append(NOOP_FRAME)
+                out.append(Push.BUFFERED)
         if self.upgrading and now >= self._upgrade_deadline:
             self.upgrade = Upgrade.NONE
             out.append(UPGRADE_EXPIRED)
