@@ -28,7 +28,7 @@ from .adapters.routing import normalize_engineio_path
 from .async_socket import AsyncSocket
 from .base_server import BaseServer, user_session
 from .exceptions import ContentTooLongError
-from .runners import TaskChain
+from .runners import TaskChain, first_step
 from .sansio.commands import Timer, TimerCommand, WebSocketEnd
 from .sansio.events import Disconnected, MessageReceived
 from .sansio.models import Response
@@ -665,28 +665,41 @@ class AsyncServer(BaseServer):
         await ws.close()
         return await exchange.finish_websocket()
 
-    async def _run_websocket(self, socket: AsyncSocket,
-                             ws: WebSocket) -> None:
+    async def _run_websocket(self, socket: AsyncSocket, ws: WebSocket,
+                             takeover: bool = False) -> None:
         """Read the session's frames until its WebSocket ends.
 
         The hot path: one await for the frame, one core call, then the
-        handler (a coroutine handler in the session's handler task when
-        ``async_handlers`` is on), with no queue in between.
+        handler, with no task or queue in between.  A coroutine handler's
+        first step runs right here (:func:`~engineio.runners.first_step`);
+        most finish in it.  One that suspends goes on in this same task (so
+        ``asyncio.timeout()`` and ``current_task()`` stay right), the
+        messages arriving meanwhile queue behind it, and a new task
+        (``takeover``) goes on reading.
         """
-        if socket.upgrade_ws is ws and not await self._probe(socket, ws):
+        if not takeover and socket.upgrade_ws is ws \
+                and not await self._probe(socket, ws):
             return
         end = WebSocketEnd.CLOSED
         try:
-            await self._flush_ws(socket, ws)
+            if not takeover:
+                await self._flush_ws(socket, ws)
             wait = ws.wait
             receive_frame = socket.receive_frame
+            inline = self.async_handlers
             while socket.state is State.OPEN:
                 frame = await wait()
                 if frame is None:
                     break
                 event = receive_frame(frame, monotonic())
                 if type(event) is MessageReceived:
-                    await self._on_message(socket, event.data)
+                    if not inline or socket.dispatching:
+                        await self._on_message(socket, event.data)
+                        continue
+                    rest = self._first_step(socket, event.data)
+                    if rest is not None:
+                        await self._hand_over(socket, ws, rest, takeover)
+                        return
                 elif event is Push.FLUSH:
                     await self._ws_write_buffered(socket)  # a v3 pong
                 elif event is not None:
@@ -704,6 +717,41 @@ class AsyncServer(BaseServer):
             raise
         await self._websocket_ended(socket, end)
         await ws.close()
+
+    def _first_step(self, socket: AsyncSocket, data: Any) -> Any:
+        handler = self.handlers.get('message')
+        if handler is None:
+            return None
+        try:
+            return first_step(handler(socket.sid, data))
+        except Exception:
+            self.logger.exception('%s: message handler error', socket.sid)
+            return None
+
+    async def _hand_over(self, socket: AsyncSocket, ws: WebSocket,
+                         rest: Any, takeover: bool) -> None:
+        """Finish a suspended handler (and those queued behind it) in this
+        task while a new one reads on."""
+        socket.dispatching = True
+        socket.reader = self._spawn(self._run_websocket(socket, ws, True))
+        try:
+            await self._runner.run(socket, (_AWAIT, rest))
+            if takeover:
+                return
+            # The web server's task must outlive the session's readers.
+            while (reader := socket.reader) is not None:
+                await reader
+                if socket.reader is reader:
+                    break
+        except asyncio.CancelledError:
+            reader = socket.reader
+            if reader is not None and reader is not asyncio.current_task():
+                reader.cancel()
+            await self._close(socket, self.reason.TRANSPORT_CLOSE)
+            raise
+        finally:
+            if not takeover:
+                socket.reader = None
 
     async def _websocket_ended(self, socket: AsyncSocket,
                                end: WebSocketEnd) -> None:

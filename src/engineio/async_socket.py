@@ -18,7 +18,7 @@ from .socket import DriverSession
 class AsyncSocket(DriverSession):
     """An Engine.IO session of an :class:`~engineio.AsyncServer`."""
 
-    __slots__ = ('chain',)
+    __slots__ = ('chain', 'reader')
 
     def __init__(self, sid: str, transport: str, heartbeat: Heartbeat,
                  now: float, server: Any = None) -> None:
@@ -26,6 +26,9 @@ class AsyncSocket(DriverSession):
         #: The task running this session's handlers (a strong reference:
         #: the event loop keeps only weak ones).
         self.chain: asyncio.Task[None] | None = None
+        #: The task reading this session's WebSocket when it is not the web
+        #: server's own (a handler that suspended kept that one).
+        self.reader: asyncio.Task[None] | None = None
 
     # Hooks: python-socketio's admin instrumentation wraps these by name.
     async def handle_get_request(self, environ: dict[str, Any]) -> Response:
