@@ -374,10 +374,10 @@ class AsyncServer(BaseServer):
         elif result is Push.FLUSH:
             await self._ws_write_buffered(socket)
         elif result is Push.OVERFLOW:
-            self.logger.warning('%s: client does not collect its messages '
-                                '(max_outgoing_buffer_size reached); '
-                                'disconnecting', socket.sid)
-            await self._close(socket, self.reason.TRANSPORT_ERROR)
+            event, problem = self.core.overflow(socket, monotonic())
+            self.logger.warning('%s: %s', socket.sid, problem)
+            if event is not None:
+                await self._closed(socket, event)
 
     async def _ws_write(self, socket: AsyncSocket, frame: packet.Frame) -> None:
         ws = socket.ws

@@ -282,10 +282,11 @@ class Server(BaseServer):
         elif result is Push.FLUSH:
             self._ws_write_buffered(socket)
         elif result is Push.OVERFLOW:
-            self.logger.warning('%s: client does not collect its messages '
-                                '(max_outgoing_buffer_size reached); '
-                                'disconnecting', sid)
-            self._close(socket, self.reason.TRANSPORT_ERROR)
+            with self._lock:
+                event, problem = self.core.overflow(socket, monotonic())
+            self.logger.warning('%s: %s', sid, problem)
+            if event is not None:
+                self._closed(socket, event)
 
     def _ws_write(self, socket: Socket, frame: packet.Frame) -> None:
         ws = socket.ws

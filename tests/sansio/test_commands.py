@@ -207,3 +207,13 @@ def test_timer_commands():
                and c.event == Disconnected(Reason.PING_TIMEOUT)
                for c in closed)
     assert polling.closed
+
+
+def test_overflow_closes_the_session_with_a_reason_to_log():
+    core = make_core(max_outgoing_buffer_size=4)
+    session = opened(core)
+    assert session.push('4abcdef').name == 'OVERFLOW'
+    event, problem = core.overflow(session, 1.0)
+    assert event == Disconnected(Reason.TRANSPORT_ERROR)
+    assert 'max_outgoing_buffer_size' in problem
+    assert 'abc' not in core.sessions

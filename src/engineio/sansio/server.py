@@ -697,6 +697,14 @@ class ServerCore:
             if end is WebSocketEnd.TOO_LARGE else None
         return self.close(session, reason, now), problem
 
+    def overflow(self, session: Session, now: float
+                 ) -> tuple[Disconnected | None, str]:
+        """:meth:`Session.push` answered ``Push.OVERFLOW``: the client does
+        not collect its output; close the session (and say why, to log)."""
+        return (self.close(session, Reason.TRANSPORT_ERROR, now),
+                'client does not collect its messages '
+                '(max_outgoing_buffer_size reached); disconnecting')
+
     def teardown(self, session: Session, flush: bool) -> Teardown:
         """How to release the transport of a session that just closed;
         ``flush`` when the server closed it (what it sent before the
