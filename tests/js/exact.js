@@ -22,43 +22,15 @@
 
 const WebSocket = require('ws');
 
-function parseArgs(argv) {
-  const out = { timeoutMs: 15000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--url') out.url = argv[++i];
-    else if (a === '--scenario') out.scenario = argv[++i];
-    else if (a === '--timeout-ms') out.timeoutMs = Number(argv[++i]);
-    else {
-      console.error('unknown argument ' + a);
-      process.exit(2);
-    }
-  }
-  if (!out.url || !out.scenario) {
-    console.error('--url and --scenario are required');
-    process.exit(2);
-  }
-  const host = new URL(out.url).hostname;
-  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
-    console.error('only loopback URLs are accepted');
-    process.exit(2);
-  }
-  return out;
-}
+const { parseArgs, oneShot } = require('./cli');
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseArgs(process.argv.slice(2), { scenario: null }, ['scenario']);
 const base = args.url.replace(/\/$/, '') + '/engine.io/?EIO=4';
 const wsBase = base.replace(/^http/, 'ws');
 const result = { scenario: args.scenario };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function finish(code) {
-  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(code));
-}
-setTimeout(() => {
-  result.timeout = true;
-  finish(3);
-}, args.timeoutMs).unref();
+const finish = oneShot(result, args.timeoutMs);
 
 async function request(method, url, body) {
   const res = await fetch(url, { method, body, signal: AbortSignal.timeout(8000) });

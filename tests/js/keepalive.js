@@ -23,41 +23,14 @@
  * wait is bounded.
  */
 
-function parseArgs(argv) {
-  const out = { timeoutMs: 30000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--url') out.url = argv[++i];
-    else if (a === '--timeout-ms') out.timeoutMs = Number(argv[++i]);
-    else {
-      console.error('unknown argument ' + a);
-      process.exit(2);
-    }
-  }
-  if (!out.url) {
-    console.error('--url is required');
-    process.exit(2);
-  }
-  const host = new URL(out.url).hostname;
-  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
-    console.error('only loopback URLs are accepted');
-    process.exit(2);
-  }
-  return out;
-}
+const { parseArgs, oneShot } = require('./cli');
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseArgs(process.argv.slice(2), { timeoutMs: 30000 }, []);
 const root = args.url.replace(/\/$/, '') + '/engine.io/';
 const base = root + '?EIO=4';
 const result = { steps: [], errors: 0 };
 
-function finish(code) {
-  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(code));
-}
-setTimeout(() => {
-  result.timeout = true;
-  finish(3);
-}, args.timeoutMs).unref();
+const finish = oneShot(result, args.timeoutMs);
 
 // The response headers worth comparing (others, like Date, always differ).
 const KEPT_HEADERS = ['access-control-allow-origin', 'connection'];
