@@ -1,10 +1,11 @@
 """The asyncio Engine.IO client: a thin driver over the protocol core.
 
-The twin of :mod:`engineio.client`, method for method: every protocol
-decision is made by :class:`engineio.sansio.client.ClientCore`, and this
-module performs the I/O it asks for with ``aiohttp`` (HTTP long-polling and
-WebSocket) and runs the application's handlers, which can be plain functions
-or coroutines.
+The twin of :mod:`engineio.client`, method for method: the core's programs
+(:class:`engineio.sansio.client.ClientCore`) decide everything, and this
+module carries out their commands with ``aiohttp`` (HTTP long-polling and
+WebSocket) and runs the application's handlers, which can be plain
+functions or coroutines.  Program steps run on the event loop without an
+``await`` inside, which serializes them without a lock.
 
 Each connection runs three tasks: a reader (long-polling GETs or WebSocket
 receives, bounded by the heartbeat deadline), a writer (batched POSTs or
@@ -20,22 +21,21 @@ import asyncio
 import inspect
 import signal
 import threading
-import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from .client import BaseClient, _Invocation, _invocation, hand_off_dispatch
-from .exceptions import ConnectionError, ProtocolError
-from .payload import encode_frames
-from .sansio.client import POLLING, WEBSOCKET, ClientCore, State
-from .sansio.events import Disconnected, MessageReceived
+from .base_client import BaseClient, Connection, hand_off_dispatch, invocation
+from .packet import Frame
+from .sansio import client_commands as cmd
+from .sansio.client import ClientCore
+from .sansio.client_commands import Command, Failure, HttpReply, Program
 
 try:
     import aiohttp
 except ImportError:  # pragma: no cover - the "asyncio_client" extra is missing
     aiohttp = None  # type: ignore[assignment]
 
-monotonic = time.monotonic
+T = TypeVar('T')
 
 #: Asyncio clients with an open connection (disconnected on SIGINT).
 connected_clients: list[AsyncClient] = []
@@ -43,9 +43,6 @@ connected_clients: list[AsyncClient] = []
 _sigint_loops: dict[asyncio.AbstractEventLoop, Any] = {}
 #: Strong references to fire-and-forget tasks (asyncio keeps weak ones).
 _background: set[asyncio.Future[Any]] = set()
-
-#: Shortest timeout handed to a read (see :mod:`engineio.client`).
-_MIN_WAIT = 0.01
 
 
 class _Event(asyncio.Event):
@@ -115,40 +112,26 @@ def _uninstall_sigint(loop: asyncio.AbstractEventLoop) -> None:
         pass
 
 
-class _Connection:
-    """The I/O objects and tasks of one connection of an
-    :class:`AsyncClient` (see :class:`engineio.client._Connection`)."""
+class _Connection(Connection[asyncio.Task[None]]):
+    """The tasks and HTTP session of one connection of an
+    :class:`AsyncClient`."""
 
     def __init__(self, core: ClientCore, headers: dict[str, str]) -> None:
-        self.core = core
-        self.headers = headers
+        super().__init__(core, headers)
+        #: Set when the core may have output for the writer.
         self.wake = asyncio.Event()
+        #: Set when the connection is over and its end was dispatched.
         self.done = asyncio.Event()
         self.events: asyncio.Queue[Any] = asyncio.Queue()
-        self.stopping = False
         self.http: Any = None
         #: The session was created for this connection and is closed with it.
         self.owns_http = False
-        self.ws: Any = None
-        self.reader: asyncio.Task[None] | None = None
-        self.writer: asyncio.Task[None] | None = None
-        #: The dispatcher task that takes the next event.
-        self.dispatcher: asyncio.Task[None] | None = None
-        #: Every dispatcher this connection had (see hand_off_dispatch()).
-        self.dispatchers: list[asyncio.Task[None]] = []
-
-    def post(self, events: list[Any]) -> None:
-        for event in events:
-            self.events.put_nowait(event)
 
     def own_task(self) -> bool:
         try:
-            current = asyncio.current_task()
+            return self.runs(asyncio.current_task())
         except RuntimeError:  # pragma: no cover - no running loop
             return False
-        return current is not None and (
-            current in (self.reader, self.writer)
-            or current in self.dispatchers)
 
 
 class AsyncClient(BaseClient):
@@ -193,17 +176,7 @@ class AsyncClient(BaseClient):
                                disable.
     """
 
-    def __init__(self, logger: Any = False, json: Any = None,
-                 request_timeout: float = 5, http_session: Any = None,
-                 ssl_verify: bool = True, handle_sigint: bool = True,
-                 websocket_extra_options: dict[str, Any] | None = None,
-                 timestamp_requests: bool = True) -> None:
-        super().__init__(logger=logger, json=json,
-                         request_timeout=request_timeout,
-                         http_session=http_session, ssl_verify=ssl_verify,
-                         handle_sigint=handle_sigint,
-                         websocket_extra_options=websocket_extra_options,
-                         timestamp_requests=timestamp_requests)
+    def _init_driver(self) -> None:
         self._conn: _Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: The connection was closed because of SIGINT.
@@ -212,7 +185,7 @@ class AsyncClient(BaseClient):
     def is_asyncio_based(self) -> bool:
         return True
 
-    # -- public API --------------------------------------------------------
+    # -- public API -----------------------------------------------------------
     async def connect(self, url: str, headers: dict[str, str] | None = None,
                       transports: str | list[str] | None = None,
                       engineio_path: str = 'engine.io') -> None:
@@ -255,37 +228,11 @@ class AsyncClient(BaseClient):
         self._interrupted = False
         try:
             await self._open_http(conn)
-            if core.first_transport == POLLING:
-                events = await self._open_polling(conn)
-            else:
-                events = await self._open_websocket(conn)
+            await self._run(conn, core.connecting())
         except BaseException:
             await self._close_http(conn)
             conn.done.set()
             raise
-        self.logger.info('Connected to %s as %s (%s)', url, core.sid,
-                         core.transport)
-        connected_clients.append(self)
-        if self.handle_sigint:
-            _install_sigint(self._loop)
-        try:
-            await self._call_handler('connect', raise_errors=True)
-        except Exception as exc:
-            core.close()
-            await self._flush_close(conn)
-            await self._end(conn)
-            raise ConnectionError(f'connect handler failed: {exc!r}') from exc
-        if core.can_upgrade():
-            await self._upgrade(conn)
-        if core.state is not State.CONNECTED:
-            return  # the connect handler disconnected
-        conn.post(events)
-        self._log_events(events)
-        reader = self._read_websocket if core.transport == WEBSOCKET \
-            else self._read_polling
-        self._new_dispatcher(conn)
-        conn.writer = asyncio.create_task(self._write_loop(conn))
-        conn.reader = asyncio.create_task(reader(conn))
 
     async def wait(self) -> None:
         """Wait until the connection with the server ends.
@@ -300,7 +247,7 @@ class AsyncClient(BaseClient):
             return
         await conn.done.wait()
         if self._interrupted:
-            # Ended by SIGINT: the interrupt is handed on right after the
+            # cmd.Ended by SIGINT: the interrupt is handed on right after the
             # disconnect and cancels this task, as it would have without
             # the client; do not return before that happens.
             await asyncio.sleep(1)
@@ -333,31 +280,9 @@ class AsyncClient(BaseClient):
         Note: this method is a coroutine.
         """
         conn = self._conn
-        if conn is None:
-            return
-        event = conn.core.close(reason or self.reason.CLIENT_DISCONNECT)
-        conn.wake.set()
-        if event is None:
-            # Already over, or ending: the dispatcher reports it.
-            if conn.core.state is State.DISCONNECTED:
-                return
-            if not abort and not conn.own_task():
-                await self._wait_for(conn.done.wait())
-            return
-        self.logger.info('Disconnecting: %s', event.reason)
-        conn.stopping = True
-        conn.events.put_nowait(None)
-        await self._call_handler('disconnect',
-                                 *self._disconnect_args(event.reason))
-        if conn.writer is None:
-            # The connection's tasks have not started (this is the connect
-            # handler): deliver the close packet from here.
-            await self._flush_close(conn)
-        elif not abort:
-            await self._join(conn.writer)
-            await self._close_ws(conn)
-            await self._join(conn.reader)
-        await self._end(conn)
+        if conn is not None:
+            await self._run(conn, conn.core.disconnecting(
+                reason or self.reason.CLIENT_DISCONNECT, abort))
 
     def start_background_task(self, target: Callable[..., Any], *args: Any,
                               **kwargs: Any) -> asyncio.Task[Any]:
@@ -402,7 +327,7 @@ class AsyncClient(BaseClient):
         """
         return _Event(*args, **kwargs)
 
-    # -- compatibility attributes ------------------------------------------
+    # -- compatibility attributes ---------------------------------------------
     @property
     def read_loop_task(self) -> asyncio.Task[None] | None:
         return self._conn.reader if self._conn else None
@@ -414,9 +339,60 @@ class AsyncClient(BaseClient):
     @property
     def ws(self) -> Any:
         """The ``aiohttp`` WebSocket, when on WebSocket."""
-        return self._conn.ws if self._conn else None
+        return self._core.websocket if self._core else None
 
-    # -- opening -----------------------------------------------------------
+    # -- carrying out the core's programs -------------------------------------
+    async def _run(self, conn: _Connection, program: Program[T]) -> T:
+        """Run a program of the core, awaiting the commands it returns."""
+        result: Any = None
+        while True:
+            try:
+                command = program.send(result)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            result = await self._execute(conn, command)
+
+    async def _execute(self, conn: _Connection, command: Command) -> Any:
+        match command:
+            case cmd.HttpRequest():
+                return await self._request(conn, command)
+            case cmd.ReceiveFrame(ws=ws, timeout=timeout):
+                return await self._ws_receive(ws, self._timeout(timeout))
+            case cmd.SendFrames(ws=ws, frames=frames):
+                return await self._ws_send(ws, frames)
+            case cmd.OpenWebSocket(url=url):
+                return await self._ws_open(conn, url)
+            case cmd.CloseWebSocket(ws=ws):
+                await self._ws_close(ws)
+            case cmd.RunHandler():
+                return await self._run_handler(conn, command)
+            case cmd.NextEvent():
+                if conn.dispatcher is asyncio.current_task():
+                    return await conn.events.get()
+            case cmd.AwaitOutput():
+                await conn.wake.wait()
+                conn.wake.clear()
+            case cmd.StartLoops():
+                self._new_dispatcher(conn)
+                conn.writer = self._spawn(conn, conn.core.writing())
+                conn.reader = self._spawn(conn, conn.core.reading())
+            case cmd.Join(loop=loop):
+                await self._join(
+                    conn.reader if loop is cmd.Loop.READER else conn.writer)
+            case cmd.AwaitEnd():
+                if not conn.own_task():
+                    await self._wait_for(conn.done.wait())
+            case cmd.Connected():
+                connected_clients.append(self)
+                if self.handle_sigint and self._loop is not None:
+                    _install_sigint(self._loop)
+            case cmd.Ended():
+                await self._ended(conn)
+            case _:
+                self._perform(conn, command)
+        return None
+
+    # -- HTTP and WebSocket ---------------------------------------------------
     async def _open_http(self, conn: _Connection) -> None:
         http = self.http
         if isinstance(http, aiohttp.ClientSession) or \
@@ -435,45 +411,28 @@ class AsyncClient(BaseClient):
                 cookie_jar=aiohttp.CookieJar(unsafe=True))
         conn.owns_http = True
 
-    async def _open_polling(self, conn: _Connection) -> list[Any]:
-        core = conn.core
-        url = core.request_url(POLLING, time.time())
-        self.logger.info('Attempting polling connection to %s', url)
-        try:
-            status, body = await self._request(conn, 'GET', url,
-                                               self.request_timeout)
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            raise ConnectionError(f'Connection failed: {exc!r}') from exc
-        if not 200 <= status < 300:
-            raise self._handshake_failed(status, body)
-        try:
-            return core.open_polling(body, monotonic())
-        except ProtocolError as exc:
-            raise ConnectionError(f'Unexpected response from server: {exc}'
-                                  ) from exc
+    async def _close_http(self, conn: _Connection) -> None:
+        http, conn.http = conn.http, None
+        if http is not None and conn.owns_http:
+            await http.close()
 
-    async def _open_websocket(self, conn: _Connection) -> list[Any]:
-        core = conn.core
-        url = core.request_url(WEBSOCKET)
-        self.logger.info('Attempting WebSocket connection to %s', url)
-        ws = await self._ws_connect(conn, url)
+    async def _request(self, conn: _Connection,
+                       command: cmd.HttpRequest) -> HttpReply | Failure:
+        options: dict[str, Any] = {} if self.ssl_verify else {'ssl': False}
+        timeout = aiohttp.ClientTimeout(total=self._timeout(command.timeout))
         try:
-            msg = await ws.receive(timeout=self.request_timeout)
-            frame = msg.data if msg.type in (aiohttp.WSMsgType.TEXT,
-                                             aiohttp.WSMsgType.BINARY) else ''
-            events = core.open_websocket(frame, monotonic())
-        except ProtocolError as exc:
-            await ws.close()
-            raise ConnectionError(f'Unexpected response from server: {exc}'
-                                  ) from exc
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            await ws.close()
-            raise ConnectionError(f'Connection failed: {exc!r}') from exc
-        conn.ws = ws
-        return events
+            async with conn.http.request(
+                    command.method, command.url, data=command.body,
+                    headers=self._headers(conn, command.content_type),
+                    timeout=timeout, **options) as r:
+                return HttpReply(r.status, await r.read())
+        except asyncio.TimeoutError as exc:
+            return Failure(repr(exc), timed_out=True)
+        except (aiohttp.ClientError, OSError, RuntimeError) as exc:
+            # RuntimeError: the session was closed under the request.
+            return Failure(repr(exc))
 
-    async def _ws_connect(self, conn: _Connection, url: str) -> Any:
-        """Open a WebSocket; ConnectionError if the server refuses it."""
+    async def _ws_open(self, conn: _Connection, url: str) -> Any:
         options: dict[str, Any] = {'headers': conn.headers,
                                    # No size limit on what the server sends,
                                    # as with the blocking client.
@@ -490,242 +449,76 @@ class AsyncClient(BaseClient):
             return await asyncio.wait_for(conn.http.ws_connect(url, **options),
                                           self.request_timeout)
         except aiohttp.WSServerHandshakeError as exc:
-            raise self._handshake_failed(exc.status, None) from exc
+            return Failure(repr(exc), status=exc.status)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            raise ConnectionError(f'Connection failed: {exc!r}') from exc
-
-    async def _request(self, conn: _Connection, method: str, url: str,
-                       timeout: float, body: str | None = None
-                       ) -> tuple[int, bytes]:
-        headers = conn.headers
-        if body is not None:
-            headers = dict(headers)
-            headers['Content-Type'] = 'text/plain;charset=UTF-8'
-        options: dict[str, Any] = {} if self.ssl_verify else {'ssl': False}
-        async with conn.http.request(
-                method, url, headers=headers, data=body,
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                **options) as r:
-            return r.status, await r.read()
-
-    async def _upgrade(self, conn: _Connection) -> None:
-        """Probe a WebSocket and move the connection onto it.
-
-        Done before the polling tasks start, so polling is already paused
-        when the probe is answered and the upgrade completes at once.
-        """
-        core = conn.core
-        url = core.request_url(WEBSOCKET)
-        self.logger.info('Attempting WebSocket upgrade to %s', url)
-        try:
-            ws = await self._ws_connect(conn, url)
-        except ConnectionError as exc:
-            self.logger.info('WebSocket upgrade failed: %s', exc)
-            return
-        try:
-            await ws.send_str(core.begin_probe())
-            msg = await ws.receive(timeout=self.request_timeout)
-            ok = msg.type == aiohttp.WSMsgType.TEXT and \
-                core.probe_answered(msg.data) and core.upgrade_ready
-            if ok:
-                await ws.send_str(core.complete_upgrade())
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            self.logger.info('WebSocket upgrade failed: %s', exc)
-            ok = False
-        if not ok:
-            core.abort_upgrade()
-            await ws.close()
-            return
-        conn.ws = ws
-        self.logger.info('WebSocket upgrade was successful')
-
-    async def _flush_close(self, conn: _Connection) -> None:
-        """Write what a connection closed before its tasks started still has
-        queued (its close packet), then close the WebSocket."""
-        frames = conn.core.take_frames()
-        try:
-            if conn.ws is not None:
-                for frame in frames:
-                    await self._ws_send(conn.ws, frame)
-            elif frames:
-                url = conn.core.request_url(POLLING, time.time())
-                await self._request(conn, 'POST', url, self.request_timeout,
-                                    encode_frames(frames))
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-            self.logger.info('Could not deliver the close packet: %s', exc)
-        await self._close_ws(conn)
-
-    # -- the connection's tasks --------------------------------------------
-    async def _read_polling(self, conn: _Connection) -> None:
-        core = conn.core
-        events: list[Any] = []
-        while True:
-            now = monotonic()
-            events = core.on_deadline(now)
-            if events or not core.begin_poll():
-                break
-            url = core.request_url(POLLING, time.time())
-            # The GET is the heartbeat timer: the server answers it at the
-            # latest with its next ping.
-            timeout = max(core.time_left(now), _MIN_WAIT)
-            body: bytes | None = None
-            try:
-                status, body = await self._request(conn, 'GET', url, timeout)
-                if not 200 <= status < 300:
-                    self.logger.warning('Unexpected status code %s in '
-                                        'polling response', status)
-                    body = None
-            except asyncio.TimeoutError:
-                self.logger.warning('Server has stopped sending pings')
-            except (aiohttp.ClientError, OSError, RuntimeError) as exc:
-                # RuntimeError: the session was closed under the request.
-                if core.active:
-                    self.logger.warning('Polling request failed: %s', exc)
-            if body is None:
-                events = core.on_deadline(monotonic()) or core.transport_lost()
-                break
-            events = core.receive_payload(body, monotonic())
-            if core.has_output():
-                conn.wake.set()
-            conn.post(events)
-            if events and type(events[-1]) is Disconnected:
-                events = []
-                break
-        await self._reader_done(conn, events)
-
-    async def _read_websocket(self, conn: _Connection) -> None:
-        core = conn.core
-        ws = conn.ws
-        events: list[Any] = []
-        while True:
-            now = monotonic()
-            events = core.on_deadline(now)
-            if events:
-                self.logger.warning('Server has stopped sending pings')
-                break
-            if not core.active:
-                break
-            try:
-                # The receive timeout is the heartbeat timer.
-                msg = await ws.receive(
-                    timeout=max(core.time_left(now), _MIN_WAIT))
-            except asyncio.TimeoutError:
-                continue
-            except (aiohttp.ClientError, OSError, RuntimeError) as exc:
-                if core.active:
-                    self.logger.warning('WebSocket failed: %s', exc)
-                events = core.transport_lost()
-                break
-            if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                events = core.receive_frame(msg.data, monotonic())
-            else:
-                # CLOSE, CLOSING, CLOSED or ERROR: the WebSocket is gone.
-                events = core.transport_lost()
-                break
-            if core.has_output():
-                conn.wake.set()
-            conn.post(events)
-            if events and type(events[-1]) is Disconnected:
-                events = []
-                break
-        await self._reader_done(conn, events)
-
-    async def _reader_done(self, conn: _Connection, events: list[Any]) -> None:
-        self._log_events(events)
-        conn.post(events)
-        conn.wake.set()  # the writer may be done now
-        if conn.core.state is not State.CONNECTED or conn.core.lost:
-            await self._close_ws(conn)
-
-    async def _write_loop(self, conn: _Connection) -> None:
-        core = conn.core
-        while True:
-            polling = core.transport == POLLING
-            frames = core.begin_post() if polling else core.take_frames()
-            if not frames:
-                if core.writer_done:
-                    break
-                conn.wake.clear()
-                await conn.wake.wait()
-                continue
-            try:
-                if polling:
-                    url = core.request_url(POLLING, time.time())
-                    status, _ = await self._request(
-                        conn, 'POST', url, self.request_timeout,
-                        encode_frames(frames))
-                    ok = 200 <= status < 300
-                    if not ok:
-                        self.logger.warning('Unexpected status code %s in '
-                                            'POST response', status)
-                else:
-                    for frame in frames:
-                        await self._ws_send(conn.ws, frame)
-                    ok = True
-            except (aiohttp.ClientError, OSError, RuntimeError,
-                    asyncio.TimeoutError) as exc:
-                self.logger.warning('Write failed: %s', exc)
-                ok = False
-            if polling:
-                core.end_post()
-            if not ok:
-                events = core.transport_lost()
-                self._log_events(events)
-                conn.post(events)
-                break
-        if core.state is not State.CONNECTED or core.lost:
-            # A deliberate close sends a WebSocket close frame; the reader
-            # sees the server's answer and ends.
-            await self._close_ws(conn)
+            return Failure(repr(exc))
 
     @staticmethod
-    async def _ws_send(ws: Any, frame: str | bytes) -> None:
-        if isinstance(frame, str):
-            await ws.send_str(frame)
-        else:
-            await ws.send_bytes(frame)
+    async def _ws_send(ws: Any, frames: list[Frame]) -> Failure | None:
+        try:
+            for frame in frames:
+                if isinstance(frame, str):
+                    await ws.send_str(frame)
+                else:
+                    await ws.send_bytes(frame)
+        except (aiohttp.ClientError, OSError, RuntimeError,
+                asyncio.TimeoutError) as exc:
+            return Failure(repr(exc))
+        return None
+
+    @staticmethod
+    async def _ws_receive(ws: Any, timeout: float) -> Frame | Failure | None:
+        try:
+            msg = await ws.receive(timeout=timeout)
+        except asyncio.TimeoutError as exc:
+            return Failure(repr(exc), timed_out=True)
+        except (aiohttp.ClientError, OSError, RuntimeError) as exc:
+            return Failure(repr(exc))
+        if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+            return msg.data  # type: ignore[no-any-return]
+        return None  # CLOSE, CLOSING, CLOSED or ERROR: the WebSocket is gone
+
+    async def _ws_close(self, ws: Any) -> None:
+        # aiohttp's close() always sends a close frame, and waits for the
+        # answer: bounded here.
+        if not ws.closed:
+            try:
+                await self._wait_for(ws.close())
+            except (aiohttp.ClientError, OSError,
+                    RuntimeError):  # pragma: no cover
+                pass
+
+    # -- tasks and handlers ---------------------------------------------------
+    def _spawn(self, conn: _Connection,
+               program: Program[None]) -> asyncio.Task[None]:
+        return asyncio.create_task(self._run(conn, program))
 
     def _new_dispatcher(self, conn: _Connection) -> None:
         """Start a dispatcher and make it the one that takes the next event
         (the previous one, if any, ends after its current handler)."""
         # The task runs only once this one yields: no race on the attribute.
-        task = asyncio.ensure_future(self._dispatch_loop(conn))
+        task = self._spawn(conn, conn.core.dispatching())
         conn.dispatcher = task
         conn.dispatchers.append(task)
 
-    async def _dispatch_loop(self, conn: _Connection) -> None:
-        me = asyncio.current_task()
-        while conn.dispatcher is me:
-            item = await conn.events.get()
-            if item is None:
-                return
-            if type(item) is MessageReceived:
-                if not conn.stopping:
-                    await self._dispatch(conn, me, 'message', item.data)
-                continue
-            # The end of the connection: the state is still 'connected' for
-            # a transport error while the handler runs (python-socketio
-            # reconnects on that), 'disconnecting' for a server close.
-            await self._dispatch(conn, me, 'disconnect',
-                                 *self._disconnect_args(item.reason))
-            await self._end(conn)
-            return
-
-    async def _dispatch(self, conn: _Connection, me: Any, event: str,
-                        *args: Any) -> None:
-        inv = _Invocation(conn, me, lambda: self._new_dispatcher(conn))
+    async def _run_handler(self, conn: _Connection,
+                           command: cmd.RunHandler) -> Exception | None:
+        handler, args = self._handler(command)
+        if handler is None:
+            return None
         # Tasks the handler creates (asyncio.wait_for() makes one on Python
         # 3.11) copy the context, and so see the invocation too.
-        token = _invocation.set(inv)
-        try:
-            await self._call_handler(event, *args)
-        finally:
-            inv.running = False
-            _invocation.reset(token)
+        with invocation(conn, asyncio.current_task(), command,
+                        lambda: self._new_dispatcher(conn)):
+            try:
+                result = handler(*args)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                return self._handler_failed(command, exc)
+        return None
 
-    # -- ending ------------------------------------------------------------
-    async def _end(self, conn: _Connection) -> None:
-        conn.core.finish()
+    async def _ended(self, conn: _Connection) -> None:
         try:
             connected_clients.remove(self)
         except ValueError:
@@ -749,20 +542,6 @@ class AsyncClient(BaseClient):
         await self._join(conn.writer)
         await self._close_http(conn)
 
-    async def _close_http(self, conn: _Connection) -> None:
-        http, conn.http = conn.http, None
-        if http is not None and conn.owns_http:
-            await http.close()
-
-    async def _close_ws(self, conn: _Connection) -> None:
-        ws = conn.ws
-        if ws is not None and not ws.closed:
-            try:
-                await self._wait_for(ws.close())
-            except (aiohttp.ClientError, OSError,
-                    RuntimeError):  # pragma: no cover
-                pass
-
     async def _join(self, task: asyncio.Task[None] | None) -> None:
         if task is not None and task is not asyncio.current_task():
             await asyncio.wait([task], timeout=self.request_timeout)
@@ -772,19 +551,3 @@ class AsyncClient(BaseClient):
             await asyncio.wait_for(aw, self.request_timeout)
         except asyncio.TimeoutError:
             pass
-
-    async def _call_handler(self, event: str, *args: Any,
-                            raise_errors: bool = False) -> Any:
-        handler = self.handlers.get(event)
-        if handler is None:
-            return None
-        try:
-            result = handler(*args)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-        except Exception:
-            if raise_errors:
-                raise
-            self.logger.exception('%s handler error', event)
-            return None

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engineio import packet
-from engineio.exceptions import ProtocolError
+from engineio.exceptions import ConnectionError, ProtocolError
 from engineio.payload import SEPARATOR, encode_frames
 from engineio.sansio import client as core_mod
+from engineio.sansio import client_commands as cmd
 from engineio.sansio.client import (
     ClientCore,
     ClientReason,
@@ -357,6 +359,320 @@ def test_failed_probe_stays_on_polling(answer: str | bytes) -> None:
     assert core.begin_poll()
     core.abort_upgrade()
     assert core.transport == 'polling'
+
+
+# -- programs: the order of things, against scripted I/O -------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_core(transports: object = None, clock: Clock | None = None
+              ) -> ClientCore:
+    return ClientCore('http://h/?token=1', transports, clock=clock or Clock(),
+                      wall_clock=lambda: 1.5)
+
+
+Answer = Callable[[cmd.Command], object]
+
+
+def run(program: cmd.Program[object], answer: Answer = lambda c: None
+        ) -> tuple[list[cmd.Command], object]:
+    """Run a program, each command answered by ``answer``: the commands it
+    returned, and its own return value."""
+    seen: list[cmd.Command] = []
+    result: object = None
+    while True:
+        try:
+            command = program.send(result)
+        except StopIteration as stop:
+            return seen, stop.value
+        seen.append(command)
+        result = answer(command)
+
+
+def kinds(commands: list[cmd.Command]) -> list[str]:
+    return [type(c).__name__ for c in commands if type(c) is not cmd.Log]
+
+
+def logs(commands: list[cmd.Command]) -> list[str]:
+    return [c.message % c.args for c in commands if type(c) is cmd.Log]
+
+
+def server(probe_answer: object = '3probe', handler_error: object = None,
+           open_packet: str | None = None) -> Answer:
+    """A server that accepts the handshake and the upgrade."""
+    def answer(c: cmd.Command) -> object:
+        if type(c) is cmd.HttpRequest and c.method == 'GET':
+            return cmd.HttpReply(200, (open_packet or open_body()).encode())
+        if type(c) is cmd.HttpRequest:
+            return cmd.HttpReply(200, b'ok')
+        if type(c) is cmd.OpenWebSocket:
+            return 'ws'
+        if type(c) is cmd.ReceiveFrame:
+            return open_packet or probe_answer
+        if type(c) is cmd.RunHandler:
+            return handler_error
+        return None
+    return answer
+
+
+def test_connecting_handshake_then_upgrade() -> None:
+    core = make_core()
+    commands, _ = run(core.connecting(), server())
+    assert kinds(commands) == [
+        'HttpRequest', 'Connected', 'RunHandler', 'OpenWebSocket',
+        'SendFrames', 'ReceiveFrame', 'SendFrames', 'StartLoops']
+    get = commands[1]
+    assert isinstance(get, cmd.HttpRequest) and get.timeout is None
+    assert get.url.startswith('http://h/engine.io/?token=1&transport=polling')
+    assert cmd.RunHandler('connect', fatal=True) in commands
+    assert [c.frames for c in commands if type(c) is cmd.SendFrames] == \
+        [['2probe'], ['5']]
+    assert (core.transport, core.websocket, core.started) == \
+        ('websocket', 'ws', True)
+    assert logs(commands)[-1] == 'WebSocket upgrade was successful'
+
+
+def test_connecting_on_websocket_only() -> None:
+    core = make_core(['websocket'])
+    commands, _ = run(core.connecting(), server(open_packet=open_body()))
+    assert kinds(commands) == ['OpenWebSocket', 'ReceiveFrame', 'Connected',
+                               'RunHandler', 'StartLoops']
+    assert (core.transport, core.websocket) == ('websocket', 'ws')
+
+
+@pytest.mark.parametrize('answer', ['nope', b'3probe', None,
+                                    cmd.Failure('reset')])
+def test_failed_probe_closes_the_websocket(answer: object) -> None:
+    core = make_core()
+    commands, _ = run(core.connecting(), server(probe_answer=answer))
+    assert cmd.CloseWebSocket('ws') in commands
+    assert (core.transport, core.websocket, core.upgrade) == \
+        ('polling', None, Upgrade.NONE)
+    assert kinds(commands)[-1] == 'StartLoops'
+
+
+def test_refused_handshake_carries_the_json_body() -> None:
+    core = make_core()
+
+    def answer(c: cmd.Command) -> object:
+        if type(c) is cmd.HttpRequest:
+            return cmd.HttpReply(400, b'{"code": 3, "message": "Bad"}')
+        return None
+    with pytest.raises(ConnectionError) as info:
+        run(core.connecting(), answer)
+    assert info.value.args == ('Unexpected status code 400 in server '
+                               'response', {'code': 3, 'message': 'Bad'})
+    ws = make_core(['websocket'])
+    with pytest.raises(ConnectionError) as info:
+        run(ws.connecting(), lambda c: cmd.Failure('403', status=403))
+    assert info.value.args == ('Unexpected status code 403 in server '
+                               'response',)
+    assert ws.state is State.DISCONNECTED
+
+
+@pytest.mark.parametrize('frame', [None, '4hello', cmd.Failure('gone')])
+def test_bad_first_websocket_frame(frame: object) -> None:
+    core = make_core(['websocket'])
+
+    def answer(c: cmd.Command) -> object:
+        return 'ws' if type(c) is cmd.OpenWebSocket else frame
+    with pytest.raises(ConnectionError):
+        run(core.connecting(), answer)
+    assert core.state is State.DISCONNECTED and core.websocket is None
+
+
+def test_failing_connect_handler_delivers_the_close_packet() -> None:
+    core = make_core()
+    error = RuntimeError('no')
+    seen: list[cmd.Command] = []
+
+    def answer(c: cmd.Command) -> object:
+        seen.append(c)
+        return server(handler_error=error)(c)
+    with pytest.raises(ConnectionError) as info:
+        run(core.connecting(), answer)
+    assert info.value.__cause__ is error
+    post = seen[-2]
+    assert isinstance(post, cmd.HttpRequest) and post.body == '1'
+    assert post.content_type == 'text/plain;charset=UTF-8'
+    assert type(seen[-1]) is cmd.Ended
+    assert core.state is State.DISCONNECTED
+
+
+def test_connect_handler_that_disconnects() -> None:
+    core = make_core()
+
+    def answer(c: cmd.Command) -> object:
+        if type(c) is cmd.RunHandler and c.event == 'connect':
+            # disconnect() from the handler, before the loops exist
+            commands, _ = run(core.disconnecting('bye', False),
+                              server())
+            assert kinds(commands) == ['WakeWriter', 'StopDispatcher',
+                                       'RunHandler', 'HttpRequest', 'Ended']
+            assert commands[3] == cmd.RunHandler('disconnect', ('bye',))
+            return None
+        return server()(c)
+    commands, _ = run(core.connecting(), answer)
+    assert 'StartLoops' not in kinds(commands)
+    assert 'OpenWebSocket' not in kinds(commands)  # no upgrade either
+    assert core.state is State.DISCONNECTED
+
+
+def test_close_packet_in_the_handshake_still_ends_the_connection() -> None:
+    core = make_core()
+    commands, _ = run(core.connecting(), server(
+        open_packet=open_body() + SEPARATOR + '1'))
+    assert cmd.Deliver([Disconnected(ClientReason.SERVER_DISCONNECT)]) in \
+        commands
+    assert kinds(commands)[-1] == 'StartLoops'  # the dispatcher reports it
+    assert 'OpenWebSocket' not in kinds(commands)
+    assert core.state is State.DISCONNECTING
+
+
+def connected_core(transports: object = None, clock: Clock | None = None,
+                   ) -> ClientCore:
+    core = make_core(transports or ['polling'], clock)
+    run(core.connecting(), server(open_packet=open_body()))
+    return core
+
+
+def test_reading_polls_until_the_transport_fails() -> None:
+    core = connected_core()
+    replies = iter([cmd.HttpReply(200, encode_frames(['2', '4hi']).encode()),
+                    cmd.Failure('reset')])
+    commands, _ = run(core.reading(),
+                      lambda c: next(replies) if type(c) is cmd.HttpRequest
+                      else None)
+    assert kinds(commands) == ['HttpRequest', 'WakeWriter', 'Deliver',
+                               'HttpRequest', 'Deliver', 'WakeWriter']
+    first = commands[0]
+    assert isinstance(first, cmd.HttpRequest)
+    assert first.timeout == 45.0  # pingInterval + pingTimeout
+    assert commands[2] == cmd.Deliver([MessageReceived('hi')])
+    assert commands[-2] == \
+        cmd.Deliver([Disconnected(ClientReason.TRANSPORT_ERROR)])
+    assert 'Polling request failed: reset' in logs(commands)
+    assert core.lost and not core.poll_active
+
+
+def test_reading_on_websocket_detects_a_silent_server() -> None:
+    clock = Clock()
+    core = connected_core(['websocket'], clock)
+
+    def answer(c: cmd.Command) -> object:
+        if type(c) is cmd.ReceiveFrame:
+            assert c.timeout is not None and c.timeout >= 0.01
+            clock.now += 30
+            return cmd.Failure('timed out', timed_out=True)
+        return None
+    commands, _ = run(core.reading(), answer)
+    assert kinds(commands) == ['ReceiveFrame', 'ReceiveFrame', 'Deliver',
+                               'WakeWriter', 'CloseWebSocket']
+    assert 'Server has stopped sending pings' in logs(commands)
+    assert commands[-1] == cmd.CloseWebSocket('ws', graceful=False)
+
+
+def test_reading_stops_at_the_server_close() -> None:
+    core = connected_core(['websocket'])
+    frames = iter(['4a', '1'])
+    commands, _ = run(core.reading(),
+                      lambda c: next(frames) if type(c) is cmd.ReceiveFrame
+                      else None)
+    assert [c.events for c in commands if type(c) is cmd.Deliver] == [
+        [MessageReceived('a')],
+        [Disconnected(ClientReason.SERVER_DISCONNECT)]]
+    assert core.state is State.DISCONNECTING
+
+
+def test_writing_batches_posts_then_ends_after_the_close_packet() -> None:
+    core = connected_core()
+    core.send('a')
+    core.send('b')
+    bodies: list[str | None] = []
+
+    def answer(c: cmd.Command) -> object:
+        if type(c) is cmd.HttpRequest:
+            bodies.append(c.body)
+            return cmd.HttpReply(200, b'ok')
+        if type(c) is cmd.AwaitOutput:
+            core.close()
+        return None
+    commands, _ = run(core.writing(), answer)
+    assert bodies == [encode_frames(['4a', '4b']), '1']
+    assert kinds(commands) == ['HttpRequest', 'AwaitOutput', 'HttpRequest']
+
+
+def test_writing_failure_is_a_transport_error() -> None:
+    core = connected_core(['websocket'])
+    core.send('a')
+    commands, _ = run(core.writing(),
+                      lambda c: cmd.Failure('broken pipe')
+                      if type(c) is cmd.SendFrames else None)
+    assert commands[-2] == \
+        cmd.Deliver([Disconnected(ClientReason.TRANSPORT_ERROR)])
+    assert commands[-1] == cmd.CloseWebSocket('ws', graceful=False)
+    assert 'Write failed: broken pipe' in logs(commands)
+
+
+def test_dispatching_runs_handlers_in_order_then_ends() -> None:
+    core = connected_core()
+    events = iter([MessageReceived('a'), MessageReceived('b'),
+                   Disconnected(ClientReason.SERVER_DISCONNECT)])
+    commands, _ = run(core.dispatching(),
+                      lambda c: next(events) if type(c) is cmd.NextEvent
+                      else None)
+    assert [c for c in commands if type(c) is cmd.RunHandler] == [
+        cmd.RunHandler('message', ('a',), queued=True),
+        cmd.RunHandler('message', ('b',), queued=True),
+        cmd.RunHandler('disconnect', ('server disconnect',), queued=True)]
+    assert type(commands[-1]) is cmd.Ended
+    assert core.state is State.DISCONNECTED
+    # a dispatcher that was taken over, or stopped, just ends
+    assert kinds(run(connected_core().dispatching())[0]) == ['NextEvent']
+
+
+def test_disconnecting_a_running_connection() -> None:
+    core = connected_core(['websocket'])
+    commands, _ = run(core.disconnecting('client disconnect', False))
+    assert kinds(commands) == ['WakeWriter', 'StopDispatcher', 'RunHandler',
+                               'Join', 'CloseWebSocket', 'Join', 'Ended']
+    assert [c.loop for c in commands if type(c) is cmd.Join] == \
+        [cmd.Loop.WRITER, cmd.Loop.READER]
+    assert core.closed_by_client and core.state is State.DISCONNECTED
+    assert core.take_frames() == ['1']  # for the writer
+    # messages that arrived before are no longer dispatched
+    events = iter([MessageReceived('late'), None])
+    assert kinds(run(core.dispatching(),
+                     lambda c: next(events))[0]) == ['NextEvent', 'NextEvent']
+    # once over, disconnect() has nothing to do
+    assert kinds(run(core.disconnecting('again', False))[0]) == ['WakeWriter']
+
+
+def test_disconnecting_while_ending() -> None:
+    core = connected_core()
+    core.transport_lost()  # the dispatcher is reporting it
+    assert kinds(run(core.disconnecting('x', False))[0]) == \
+        ['WakeWriter', 'AwaitEnd']
+    assert kinds(run(core.disconnecting('x', True))[0]) == ['WakeWriter']
+    assert not core.closed_by_client
+
+
+def test_abort_does_not_wait_for_the_loops() -> None:
+    core = connected_core()
+    commands, _ = run(core.disconnecting('client disconnect', True))
+    assert 'Join' not in kinds(commands)
+    assert kinds(commands)[-1] == 'Ended'
+
+
+def test_programs_need_clocks() -> None:
+    core = ClientCore('http://h')
+    with pytest.raises(RuntimeError):
+        run(core.connecting())
 
 
 # -- purity --------------------------------------------------------------

@@ -5,26 +5,29 @@ connection attempt and the connection that follows it: the URLs to request,
 the handshake the server answered, the outgoing buffer, the heartbeat
 deadline and the progress of the upgrade from long-polling to WebSocket.
 
-Methods take the current time as an argument and return what the driver
-must do (frames to write, events to dispatch); none of them performs I/O,
-reads a clock or starts a thread.  A driver creates one core per call to
-``connect()``, so threads or tasks left over from an earlier connection can
-only ever touch the core they were started for.
+Its methods take the current time as an argument and return what the
+driver must do (frames to write, events to dispatch); none of them performs
+I/O, reads a clock of its own or starts a thread.  A driver creates one core
+per call to ``connect()``, so threads or tasks left over from an earlier
+connection can only ever touch the core they were started for.
 
-The life of a connection, as the driver sees it::
+On top of these methods sit the core's *programs*, one per thing a driver
+does: ``connecting()`` (the handshake, the ``connect`` handler, the upgrade,
+then the connection's three loops), ``reading()``, ``writing()``,
+``dispatching()`` and ``disconnecting()``.  Each is a generator that yields
+the commands of :mod:`engineio.sansio.client_commands` (send this request,
+run this handler, deliver these events...) and is resumed with their
+results; the blocking and the asyncio client only carry the commands out.
+The order of things, the log lines, the ``reason`` strings and every
+state transition are decided here, once::
 
-    core = ClientCore(url, transports, engineio_path)
-    core.request_url(core.first_transport, stamp)   # handshake request
-    core.open_polling(body, now)                    # or open_websocket()
-    if core.can_upgrade():                          # polling -> WebSocket
-        core.begin_probe(), core.probe_answered(frame), core.complete_upgrade()
-    ... core.begin_poll() + receive_payload() or receive_frame(),
-        core.send(), core.begin_post() + end_post() or take_frames(),
-        core.on_deadline() / time_left() ...
-    the end: core.close(), a Disconnected event from a receive or from
-        on_deadline(), or transport_lost()
-    ... the driver dispatches the disconnect handler ...
-    core.finish()
+    connecting():  handshake -> Connected -> RunHandler('connect')
+                   -> the upgrade probe -> Deliver -> StartLoops
+    reading():     GET / receive (bounded by the heartbeat) -> Deliver ...
+    writing():     POST batches / WebSocket sends, until nothing is left
+    dispatching(): NextEvent -> RunHandler('message') ...
+                   -> RunHandler('disconnect') -> Ended
+    disconnecting(): close -> RunHandler('disconnect') -> Join -> Ended
 
 Exactly one :class:`~engineio.sansio.events.Disconnected` event is returned
 per connection, whichever way it ends.
@@ -32,14 +35,40 @@ per connection, whichever way it ends.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from logging import INFO, WARNING
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .. import packet as pk
-from ..exceptions import ProtocolError
+from ..exceptions import ConnectionError, ProtocolError
 from ..packet import Frame
-from ..payload import SEPARATOR, decode_body
+from ..payload import SEPARATOR, decode_body, encode_frames
+from .client_commands import (
+    AwaitEnd,
+    AwaitOutput,
+    ClientEvent,
+    CloseWebSocket,
+    Connected,
+    Deliver,
+    Ended,
+    Failure,
+    HttpReply,
+    HttpRequest,
+    Join,
+    Log,
+    Loop,
+    NextEvent,
+    OpenWebSocket,
+    Program,
+    ReceiveFrame,
+    RunHandler,
+    SendFrames,
+    StartLoops,
+    StopDispatcher,
+    WakeWriter,
+)
 from .events import Disconnected, MessageReceived, Reason
 
 POLLING = 'polling'
@@ -56,7 +85,12 @@ CLOSE_FRAME = '1'
 #: by the application are dropped so the server never sees two values.
 RESERVED_QUERY_KEYS = frozenset({'EIO', 'transport', 'sid', 't'})
 
-ClientEvent = MessageReceived | Disconnected
+#: The content type of long-polling POST bodies, as the official client.
+POST_CONTENT_TYPE = 'text/plain;charset=UTF-8'
+
+#: The shortest timeout handed to a read: 0 would make a blocking socket
+#: non-blocking.
+MIN_READ_TIMEOUT = 0.01
 
 
 class ClientReason:
@@ -132,6 +166,30 @@ def parse_handshake(data: Any) -> Handshake:
             or max_payload <= 0):
         raise ProtocolError('open packet "maxPayload" is not a positive integer')
     return Handshake(sid, tuple(upgrades), times[0], times[1], max_payload)
+
+
+def handshake_error(status: int, body: bytes | str | None
+                    ) -> ConnectionError:
+    """The exception for an HTTP error answer to the handshake.
+
+    The server's JSON error document, if it sent one, is the second
+    argument (python-socketio hands it to its ``connect_error`` handler).
+    """
+    message = f'Unexpected status code {status} in server response'
+    data = None
+    if body:
+        try:
+            data = pk.Packet.json.loads(body)
+        except (ValueError, TypeError):
+            pass
+    if data is None:
+        return ConnectionError(message)
+    return ConnectionError(message, data)
+
+
+def _no_clock() -> float:
+    raise RuntimeError('this ClientCore was made without clocks: pass '
+                       'clock and wall_clock to run its programs')
 
 
 def validate_transports(transports: str | list[str] | tuple[str, ...] | None
@@ -216,17 +274,24 @@ class ClientCore:
     :param engineio_path: the endpoint of the server.
     :param timestamp_requests: add a cache-busting ``t`` parameter to every
                                long-polling request.
+    :param clock: a monotonic clock (seconds), read by the programs.
+    :param wall_clock: the wall clock (seconds since the epoch), read by the
+                       programs for the cache-busting parameter.
     """
 
     def __init__(self, url: str, transports: Any = None,
                  engineio_path: str = 'engine.io',
-                 timestamp_requests: bool = True) -> None:
+                 timestamp_requests: bool = True,
+                 clock: Callable[[], float] | None = None,
+                 wall_clock: Callable[[], float] | None = None) -> None:
         self.transports = validate_transports(transports)
         # Build one URL now so a bad URL fails before any I/O.
         engineio_url(url, engineio_path, self.transports[0])
         self.url = url
         self.engineio_path = engineio_path
         self.timestamp_requests = timestamp_requests
+        self._clock = clock or _no_clock
+        self._wall_clock = wall_clock or _no_clock
         self.state = State.DISCONNECTED
         self.handshake: Handshake | None = None
         #: The transport in use, once connected.
@@ -239,11 +304,19 @@ class ClientCore:
         #: A long-polling GET or POST is in flight.
         self.poll_active = False
         self.post_active = False
+        #: The driver's WebSocket that carries the connection, once on
+        #: WebSocket (opaque to the core).
+        self.websocket: Any = None
+        #: The connection's loops were started.
+        self.started = False
+        #: The application closed the connection: the messages not yet
+        #: dispatched are dropped.
+        self.closed_by_client = False
         self._deadline = 0.0
         self._buffer: list[Frame] = []
         self._stamps = 0
 
-    # -- properties --------------------------------------------------------
+    # -- properties -----------------------------------------------------------
     @property
     def first_transport(self) -> str:
         """The transport of the handshake: polling when it is allowed."""
@@ -258,7 +331,7 @@ class ClientCore:
     def sid(self) -> str | None:
         return self.handshake.sid if self.handshake else None
 
-    # -- URLs --------------------------------------------------------------
+    # -- URLs -----------------------------------------------------------------
     def request_url(self, transport: str, stamp: float | None = None) -> str:
         """The URL of the next request on ``transport``.
 
@@ -276,7 +349,7 @@ class ClientCore:
         return engineio_url(self.url, self.engineio_path, transport,
                             self.sid, t)
 
-    # -- handshake ---------------------------------------------------------
+    # -- handshake ------------------------------------------------------------
     def open_polling(self, body: bytes | str, now: float) -> list[ClientEvent]:
         """Consume the body of the long-polling handshake response.
 
@@ -303,7 +376,7 @@ class ClientCore:
         self._refresh_deadline(now)
         return self._receive_packets(packets[1:], now)
 
-    # -- input -------------------------------------------------------------
+    # -- input ----------------------------------------------------------------
     def receive_payload(self, body: bytes | str,
                         now: float) -> list[ClientEvent]:
         """Consume the body of a long-polling GET response (ends the poll)."""
@@ -350,7 +423,7 @@ class ClientCore:
             # client does.
         return events
 
-    # -- output ------------------------------------------------------------
+    # -- output ---------------------------------------------------------------
     def send(self, data: Any) -> bool:
         """Queue a message; False (and dropped) when not connected."""
         if not self.active:
@@ -402,7 +475,7 @@ class ClientCore:
     def end_post(self) -> None:
         self.post_active = False
 
-    # -- long-polling reads ------------------------------------------------
+    # -- long-polling reads ---------------------------------------------------
     def begin_poll(self) -> bool:
         """Whether the driver may issue the next long-polling GET now."""
         if not self.active or self.transport != POLLING or \
@@ -411,7 +484,7 @@ class ClientCore:
         self.poll_active = True
         return True
 
-    # -- heartbeat ---------------------------------------------------------
+    # -- heartbeat ------------------------------------------------------------
     def _refresh_deadline(self, now: float) -> None:
         hs = self.handshake
         assert hs is not None
@@ -434,7 +507,7 @@ class ClientCore:
             return self._lose()
         return []
 
-    # -- upgrade -----------------------------------------------------------
+    # -- upgrade --------------------------------------------------------------
     def can_upgrade(self) -> bool:
         """Whether to try the WebSocket upgrade: on polling, the server
         offers it, and the application allows it."""
@@ -485,7 +558,7 @@ class ClientCore:
         if self.upgrade is not Upgrade.DONE:
             self.upgrade = Upgrade.NONE
 
-    # -- closing -----------------------------------------------------------
+    # -- closing --------------------------------------------------------------
     def close(self, reason: str = ClientReason.CLIENT_DISCONNECT
               ) -> Disconnected | None:
         """A deliberate close by the application.
@@ -500,6 +573,7 @@ class ClientCore:
         if self.lost:
             return None
         self._buffer.append(CLOSE_FRAME)
+        self.closed_by_client = True
         return Disconnected(reason)
 
     def transport_lost(self) -> list[ClientEvent]:
@@ -526,3 +600,265 @@ class ClientCore:
         self.state = State.DISCONNECTED
         self.lost = False
         self.upgrade = Upgrade.NONE
+
+    # -- programs -------------------------------------------------------------
+    def connecting(self) -> Program[None]:
+        """What ``connect()`` does, to the start of the connection's loops.
+
+        Raises :class:`~engineio.exceptions.ConnectionError` when the server
+        cannot be reached, refuses the connection or answers something that
+        is not Engine.IO, and when the ``connect`` handler raises.
+        """
+        events = yield from self._handshake()
+        yield Log(INFO, 'Connected to %s as %s (%s)',
+                  (self.url, self.sid, self.transport))
+        yield Connected()
+        error = yield RunHandler('connect', fatal=True)
+        if error is not None:
+            self.close()
+            yield from self._flush()
+            yield from self._end()
+            raise ConnectionError(f'connect handler failed: {error!r}'
+                                  ) from error
+        yield from self._upgrade()
+        if self.state is State.DISCONNECTED:
+            return  # the connect handler disconnected
+        yield from self._deliver(events)
+        self.started = True
+        yield StartLoops()
+
+    def reading(self) -> Program[None]:
+        """The reader: long-polling GETs or WebSocket receives, each bounded
+        by the heartbeat deadline, until the connection ends."""
+        while self.active:
+            events = yield from self._read()
+            if self.has_output():
+                yield WakeWriter()
+            yield from self._deliver(events)
+        yield WakeWriter()  # the writer may be done now
+        if self.websocket is not None:
+            # Also releases a writer blocked on a dead connection.
+            yield CloseWebSocket(self.websocket)
+
+    def writing(self) -> Program[None]:
+        """The writer: batched long-polling POSTs or WebSocket sends, until
+        the connection is over and nothing is left to write."""
+        while True:
+            frames = self.begin_post() if self.transport == POLLING \
+                else self.take_frames()
+            if frames:
+                sent = yield from self._write(frames)
+                if not sent:
+                    yield from self._deliver(self.transport_lost())
+                    break
+            elif self.writer_done:
+                break
+            else:
+                yield AwaitOutput()
+        if self.websocket is not None:
+            # A deliberate close ends the WebSocket with a close frame; the
+            # reader sees the server's answer and ends.
+            yield CloseWebSocket(self.websocket,
+                                 graceful=self.state is State.DISCONNECTING)
+
+    def dispatching(self) -> Program[None]:
+        """The dispatcher: runs the handlers of what the reader received,
+        one at a time and in order, to the end of the connection."""
+        while True:
+            event = yield NextEvent()
+            if event is None:
+                return
+            if type(event) is MessageReceived:
+                if not self.closed_by_client:
+                    yield RunHandler('message', (event.data,), queued=True)
+                continue
+            # The end of the connection: the state is still 'connected' for
+            # a transport error while the handler runs (python-socketio
+            # reconnects on that), 'disconnecting' for a server close.
+            yield RunHandler('disconnect', (event.reason,), queued=True)
+            yield from self._end()
+            return
+
+    def disconnecting(self, reason: str, abort: bool) -> Program[None]:
+        """What ``disconnect()`` does: close with ``reason``; ``abort``: do
+        not wait for the loops to end."""
+        event = self.close(reason)
+        yield WakeWriter()
+        if event is None:
+            # Already over, or ending: the dispatcher reports it.
+            if self.state is not State.DISCONNECTED and not abort:
+                yield AwaitEnd()
+            return
+        yield Log(INFO, 'Disconnecting: %s', (event.reason,))
+        yield StopDispatcher()
+        yield RunHandler('disconnect', (event.reason,))
+        if not self.started:
+            # The loops have not started (this is the connect handler):
+            # deliver the close packet from here.
+            yield from self._flush()
+        elif not abort:
+            yield Join(Loop.WRITER)
+            if self.websocket is not None:
+                yield CloseWebSocket(self.websocket)
+            yield Join(Loop.READER)
+        yield from self._end()
+
+    # -- the programs' steps --------------------------------------------------
+    def _handshake(self) -> Program[list[ClientEvent]]:
+        if self.first_transport == POLLING:
+            url = self.request_url(POLLING, self._wall_clock())
+            yield Log(INFO, 'Attempting polling connection to %s', (url,))
+            reply = yield HttpRequest('GET', url)
+            if isinstance(reply, Failure):
+                raise ConnectionError(f'Connection failed: {reply.error}')
+            if not reply.ok:
+                raise handshake_error(reply.status, reply.body)
+            try:
+                return self.open_polling(reply.body, self._clock())
+            except ProtocolError as exc:
+                raise ConnectionError('Unexpected response from server: '
+                                      f'{exc}') from exc
+        url = self.request_url(WEBSOCKET)
+        yield Log(INFO, 'Attempting WebSocket connection to %s', (url,))
+        ws = yield OpenWebSocket(url)
+        if isinstance(ws, Failure):
+            raise self._refusal(ws)
+        frame = yield ReceiveFrame(ws)
+        if isinstance(frame, Failure):
+            yield CloseWebSocket(ws)
+            raise ConnectionError(f'Connection failed: {frame.error}')
+        try:
+            events = self.open_websocket('' if frame is None else frame,
+                                         self._clock())
+        except ProtocolError as exc:
+            yield CloseWebSocket(ws)
+            raise ConnectionError('Unexpected response from server: '
+                                  f'{exc}') from exc
+        self.websocket = ws
+        return events
+
+    @staticmethod
+    def _refusal(failure: Failure) -> ConnectionError:
+        if failure.status is not None:
+            return handshake_error(failure.status, failure.body)
+        return ConnectionError(f'Connection failed: {failure.error}')
+
+    def _upgrade(self) -> Program[None]:
+        """Probe a WebSocket and move the connection onto it.
+
+        Done before the loops start, so polling is already paused when the
+        probe is answered and the upgrade completes at once.
+        """
+        if not self.can_upgrade():
+            return
+        url = self.request_url(WEBSOCKET)
+        yield Log(INFO, 'Attempting WebSocket upgrade to %s', (url,))
+        ws = yield OpenWebSocket(url)
+        if isinstance(ws, Failure):
+            yield Log(INFO, 'WebSocket upgrade failed: %s', (ws.error,))
+            return
+        sent = yield SendFrames(ws, [self.begin_probe()])
+        answer = sent if sent is not None else (yield ReceiveFrame(ws))
+        if isinstance(answer, Failure):
+            yield Log(INFO, 'WebSocket upgrade failed: %s', (answer.error,))
+        elif answer is not None and self.probe_answered(answer) and \
+                self.upgrade_ready:
+            self.websocket = ws
+            # Should this write fail, the reader's first receive fails too.
+            yield SendFrames(ws, [self.complete_upgrade()])
+            yield Log(INFO, 'WebSocket upgrade was successful')
+            return
+        self.abort_upgrade()
+        yield CloseWebSocket(ws)
+
+    def _read(self) -> Program[list[ClientEvent]]:
+        """One long-polling GET or WebSocket receive: what it brought."""
+        now = self._clock()
+        events = self.on_deadline(now)
+        if events:
+            yield Log(WARNING, 'Server has stopped sending pings')
+            return events
+        timeout = max(self.time_left(now), MIN_READ_TIMEOUT)
+        if self.transport == POLLING:
+            return (yield from self._poll(timeout))
+        # The receive timeout is the heartbeat timer.
+        frame = yield ReceiveFrame(self.websocket, timeout)
+        if isinstance(frame, Failure):
+            if frame.timed_out:
+                return []  # the deadline is checked on the next round
+            if self.active:
+                yield Log(WARNING, 'WebSocket failed: %s', (frame.error,))
+            return self.transport_lost()
+        if frame is None:
+            return self.transport_lost()
+        return self.receive_frame(frame, self._clock())
+
+    def _poll(self, timeout: float) -> Program[list[ClientEvent]]:
+        polling = self.begin_poll()
+        assert polling, 'only the reader polls, and after the upgrade'
+        # The GET is the heartbeat timer: the server answers it at the
+        # latest with its next ping.
+        reply = yield HttpRequest(
+            'GET', self.request_url(POLLING, self._wall_clock()),
+            timeout=timeout)
+        if isinstance(reply, HttpReply) and reply.ok:
+            return self.receive_payload(reply.body, self._clock())
+        self.poll_active = False
+        if isinstance(reply, HttpReply):
+            yield Log(WARNING, 'Unexpected status code %s in polling response',
+                      (reply.status,))
+        elif reply.timed_out:
+            yield Log(WARNING, 'Server has stopped sending pings')
+        elif self.active:
+            yield Log(WARNING, 'Polling request failed: %s', (reply.error,))
+        return self.transport_lost()
+
+    def _write(self, frames: list[Frame]) -> Program[bool]:
+        """One POST, or the frames on the WebSocket: whether it went
+        through."""
+        if self.transport == WEBSOCKET:
+            result = yield SendFrames(self.websocket, frames)
+        else:
+            result = yield self._post(frames)
+            self.end_post()
+            if isinstance(result, HttpReply):
+                if not result.ok:
+                    yield Log(WARNING, 'Unexpected status code %s in POST '
+                              'response', (result.status,))
+                return result.ok
+        if isinstance(result, Failure):
+            yield Log(WARNING, 'Write failed: %s', (result.error,))
+            return False
+        return True
+
+    def _post(self, frames: list[Frame]) -> HttpRequest:
+        url = self.request_url(POLLING, self._wall_clock())
+        return HttpRequest('POST', url, encode_frames(frames),
+                           POST_CONTENT_TYPE)
+
+    def _flush(self) -> Program[None]:
+        """Deliver what a connection closed before its loops started still
+        has queued (its close packet), then close the WebSocket."""
+        frames = self.take_frames()
+        result = None
+        if frames and self.websocket is not None:
+            result = yield SendFrames(self.websocket, frames)
+        elif frames:
+            result = yield self._post(frames)
+        if isinstance(result, Failure):
+            yield Log(INFO, 'Could not deliver the close packet: %s',
+                      (result.error,))
+        if self.websocket is not None:
+            yield CloseWebSocket(self.websocket)
+
+    def _deliver(self, events: list[ClientEvent]) -> Program[None]:
+        if not events:
+            return
+        last = events[-1]
+        if type(last) is Disconnected:
+            yield Log(INFO, 'Connection ended: %s', (last.reason,))
+        yield Deliver(events)
+
+    def _end(self) -> Program[None]:
+        self.finish()
+        yield Ended()
