@@ -1,10 +1,12 @@
 """The blocking server's WebSocket framing (``FramedWebSocket``, framed by
 the websockets package, and ``RawSocketWebSocket`` on a real socket), fed
-frames built by wsproto's client side or by hand where a frame must break
-the protocol, and read back by a websockets client protocol."""
+frames built by a websockets client protocol or by hand where a frame must
+break the protocol, and read back by a websockets client protocol or by
+hand."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import socket
 import threading
@@ -13,7 +15,6 @@ from typing import Any, cast
 import pytest
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import CLIENT, OPEN, Protocol
-from wsproto.frame_protocol import FrameProtocol
 
 from engineio._runtime.wsgi_websocket import FramedWebSocket, RawSocketWebSocket
 from engineio.exceptions import ContentTooLongError
@@ -69,9 +70,27 @@ def client_frame(opcode: int, payload: bytes, fin: bool = True,
     return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-def wsproto_frames(messages: list[str | bytes]) -> bytes:
-    proto = FrameProtocol(client=True, extensions=[])
-    return b''.join(proto.send_data(m, fin=True) for m in messages)
+def client_frames(messages: list[str | bytes]) -> bytes:
+    """Whole messages as a websockets client writes them."""
+    writer = Protocol(CLIENT, state=OPEN)
+    for message in messages:
+        if isinstance(message, str):
+            writer.send_text(message.encode())
+        else:
+            writer.send_binary(message)
+    return b''.join(writer.data_to_send())
+
+
+def parse_server_frame(data: bytes) -> tuple[int, bytes, bytes]:
+    """``(first header byte, payload, rest)`` of an unmasked frame, read
+    by hand rather than by the library that wrote it."""
+    assert not data[1] & 0x80, 'server frames are not masked'
+    length, offset = data[1] & 0x7f, 2
+    if length == 126:
+        length, offset = int.from_bytes(data[2:4], 'big'), 4
+    elif length == 127:
+        length, offset = int.from_bytes(data[2:10], 'big'), 10
+    return data[0], data[offset:offset + length], data[offset + length:]
 
 
 def close_code(frame: Frame) -> int:
@@ -83,14 +102,14 @@ def close_code(frame: Frame) -> int:
 def test_messages_of_every_length_class(size: int) -> None:
     text = 'é' * (size // 2)
     data = bytes(range(256)) * (size // 256) + bytes(size % 256)
-    ws = MemoryWebSocket([wsproto_frames([text, data])], 1_000_000)
+    ws = MemoryWebSocket([client_frames([text, data])], 1_000_000)
     messages = ws.messages()
     assert messages == [text, data]
     assert type(messages[0]) is str and type(messages[1]) is bytes
 
 
 def test_bytes_arriving_one_at_a_time() -> None:
-    stream = wsproto_frames(['hello', b'\x00\x01', 'x' * 300])
+    stream = client_frames(['hello', b'\x00\x01', 'x' * 300])
     ws = MemoryWebSocket([stream[i:i + 1] for i in range(len(stream))], 1000)
     assert ws.messages() == ['hello', b'\x00\x01', 'x' * 300]
 
@@ -152,7 +171,7 @@ def test_size_limit_applies_to_the_whole_message() -> None:
     (client_frame(8, (1000).to_bytes(2, 'big') + b'\xff'), 1007),
 ])
 def test_protocol_errors_close_with_their_code(frame: bytes, code: int) -> None:
-    ws = MemoryWebSocket([frame, wsproto_frames(['after'])], 1000)
+    ws = MemoryWebSocket([frame, client_frames(['after'])], 1000)
     assert ws.messages() == []
     assert ws.closed and ws.hung_up
     close, = ws.frames_sent()
@@ -162,8 +181,8 @@ def test_protocol_errors_close_with_their_code(frame: bytes, code: int) -> None:
 @pytest.mark.parametrize('code', [1000, 1001, 1011, 3000, 4999])
 def test_a_close_frame_is_echoed(code: int) -> None:
     payload = code.to_bytes(2, 'big') + b'bye'
-    ws = MemoryWebSocket([wsproto_frames(['hi']) + client_frame(8, payload)
-                          + wsproto_frames(['ignored'])], 10)
+    ws = MemoryWebSocket([client_frames(['hi']) + client_frame(8, payload)
+                          + client_frames(['ignored'])], 10)
     assert ws.messages() == ['hi']
     assert ws.closed and not ws.hung_up
     close, = ws.frames_sent()
@@ -174,13 +193,12 @@ def test_a_close_frame_is_echoed(code: int) -> None:
 def test_send_writes_what_a_client_reads(message: str | bytes) -> None:
     ws = MemoryWebSocket([], 10)
     ws.send(message)
-    # wsproto parses with the roles reversed: a client reading a server.
-    reader = FrameProtocol(client=True, extensions=[])
-    reader.receive_bytes(bytes(ws.sent))
-    frame, = reader.received_frames()
-    assert frame.opcode.value == (1 if isinstance(message, str) else 2)
-    assert frame.payload == message
-    assert frame.frame_finished and frame.message_finished
+    head, payload, rest = parse_server_frame(bytes(ws.sent))
+    # FIN set, no reserved bit, text or binary; one frame, nothing more.
+    assert head == (0x81 if isinstance(message, str) else 0x82)
+    assert payload == (message.encode() if isinstance(message, str)
+                       else message)
+    assert rest == b''
 
 
 def test_close_sends_its_code_once_and_stops_sending() -> None:
@@ -218,7 +236,7 @@ def test_raw_socket_websocket_over_a_socket_pair() -> None:
                                 threading.Lock(), 100, 5.0)
         response = read_until(client, b'\r\n\r\n')
         assert response.startswith(b'HTTP/1.1 101')
-        client.sendall(wsproto_frames(['4hello', b'\x01\x02'])
+        client.sendall(client_frames(['4hello', b'\x01\x02'])
                        + client_frame(9, b'hb'))
         assert ws.wait() == '4hello'
         assert ws.wait() == b'\x01\x02'
@@ -237,6 +255,25 @@ def test_raw_socket_websocket_over_a_socket_pair() -> None:
                                              Opcode.CLOSE]
         assert frames[1].data == b'4back'
         assert close_code(frames[2]) == 1009
+    finally:
+        server.close()
+        client.close()
+
+
+def test_handshake_reads_only_the_headers_it_needs() -> None:
+    # A 20 KB cookie is beyond websockets' 8 KiB header line limit; the
+    # handshake has no use for it, so it does not refuse the request.
+    server, client = socket.socketpair()
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        environ = dict(handshake_environ(key), HTTP_COOKIE='a=' + 'b' * 20000)
+        RawSocketWebSocket(server, environ, threading.Lock(), 100, 5.0)
+        response = read_until(client, b'\r\n\r\n').decode('latin-1')
+        assert response.startswith('HTTP/1.1 101 ')
+        expected = base64.b64encode(hashlib.sha1(
+            (key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').encode()).digest())
+        assert f'Sec-WebSocket-Accept: {expected.decode()}\r\n' in response
+        assert 'Sec-WebSocket-Extensions' not in response
     finally:
         server.close()
         client.close()

@@ -5,7 +5,7 @@ For gevent's ``pywsgi.WSGIServer`` (with or without gevent-websocket's
 gevent-websocket when its handler put ``wsgi.websocket`` in the environ, and
 otherwise from the request's raw (green) socket, as in the threading mode;
 either way the frames are read and written by the ``websockets`` package's
-sans-I/O protocol (wsproto when permessage-deflate was negotiated).  Every
+sans-I/O protocol (which also answers the raw socket's handshake).  Every
 primitive is gevent's own, so the server works without monkey patching.
 """
 # Green-thread libraries and uwsgi ship no type information (or are absent).

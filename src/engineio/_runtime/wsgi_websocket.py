@@ -1,13 +1,12 @@
 """WebSocket over the raw socket of a WSGI request.
 
 Werkzeug, gunicorn, eventlet and gevent's pywsgi give the application a way
-to reach the client's socket; the WebSocket handshake (built by ``wsproto``)
-is answered on it directly and the request thread then reads frames from it
-while other threads write (under a lock).  Frames are handled by the
-``websockets`` package's sans-I/O protocol, except on a connection that
-negotiated permessage-deflate, which wsproto frames.  The same code serves
-real and green threads: under eventlet and gevent the socket is a green
-socket, so its blocking calls yield to the hub.
+to reach the client's socket; the WebSocket handshake is answered on it
+directly and the request thread then reads frames from it while other
+threads write (under a lock).  The ``websockets`` package's sans-I/O
+protocol does all of it: the handshake, permessage-deflate and the framing.
+The same code serves real and green threads: under eventlet and gevent the
+socket is a green socket, so its blocking calls yield to the hub.
 """
 # eventlet (imported lazily below) ships no type information.
 # mypy: disable-error-code="import-untyped,import-not-found"
@@ -19,29 +18,21 @@ from collections import deque
 from typing import Any, cast
 
 from websockets.exceptions import PayloadTooBig
+from websockets.extensions import Extension
+from websockets.extensions.permessage_deflate import (
+    ServerPerMessageDeflateFactory,
+)
 from websockets.frames import Close, CloseCode, Frame
 from websockets.frames import Opcode as FrameOpcode
+from websockets.http11 import Request
 from websockets.protocol import OPEN, SEND_EOF, SERVER, Protocol
-from wsproto import ConnectionType, WSConnection
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Ping,
-    Request,
-    TextMessage,
-)
-from wsproto.extensions import PerMessageDeflate
-from wsproto.frame_protocol import Opcode, RsvBits
-from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+from websockets.server import ServerProtocol
 
 from ..exceptions import ContentTooLongError
 
 # websockets < 17 has no module-level names for the opcodes.
 TEXT, BINARY = FrameOpcode.TEXT, FrameOpcode.BINARY
 CONT, CLOSE = FrameOpcode.CONT, FrameOpcode.CLOSE
-
-_MESSAGE_TOO_BIG = 1009
 
 
 #: The WSGI servers whose socket :func:`raw_socket` can take over; each
@@ -90,49 +81,46 @@ def raw_socket(environ: dict[str, Any]) -> Any:
     return None
 
 
+#: The environ keys of the headers the opening handshake reads.  The rest
+#: (cookies above all) stay out of the rebuilt request: websockets refuses a
+#: header line over 8 KiB, a limit Werkzeug does not have.
+_HANDSHAKE_HEADERS = (
+    ('HTTP_HOST', 'Host'), ('HTTP_UPGRADE', 'Upgrade'),
+    ('HTTP_CONNECTION', 'Connection'),
+    ('HTTP_SEC_WEBSOCKET_KEY', 'Sec-WebSocket-Key'),
+    ('HTTP_SEC_WEBSOCKET_VERSION', 'Sec-WebSocket-Version'),
+    ('HTTP_SEC_WEBSOCKET_EXTENSIONS', 'Sec-WebSocket-Extensions'),
+)
+
+
 def handshake_request(environ: dict[str, Any]) -> bytes:
-    """Rebuild the HTTP upgrade request from the environ, for wsproto."""
+    """Rebuild the HTTP upgrade request from the environ, for websockets'
+    handshake parser (the WSGI server consumed the original bytes)."""
     path = environ.get('RAW_URI') or environ.get('REQUEST_URI') or (
         environ.get('PATH_INFO', '/')
         + ('?' + environ['QUERY_STRING'] if environ.get('QUERY_STRING') else ''))
     lines = [f'GET {path} HTTP/1.1']
-    for key, value in environ.items():
-        if key.startswith('HTTP_'):
-            lines.append(f'{key[5:].replace("_", "-")}: {value}')
+    for key, name in _HANDSHAKE_HEADERS:
+        value = environ.get(key)
+        if value is not None:
+            lines.append(f'{name}: {value}')
+    # PEP 3333 carries the request's bytes as latin-1 strings: a value
+    # outside latin-1 cannot have come from the wire (UnicodeEncodeError).
     return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
-
-
-class ThresholdDeflate(PerMessageDeflate):
-    """wsproto's permessage-deflate, leaving messages shorter than
-    ``threshold`` bytes uncompressed (RFC 7692 lets a sender choose per
-    message; wsproto alone compresses every message once negotiated)."""
-
-    def __init__(self, threshold: int) -> None:
-        super().__init__()
-        self.threshold = threshold
-
-    def frame_outbound(self, proto: Any, opcode: Opcode, rsv: RsvBits,
-                       data: bytes, fin: bool) -> tuple[RsvBits, bytes]:
-        # send() hands wsproto whole messages, which it writes as a single
-        # frame (fin set, never a continuation), so ``data`` is the whole
-        # message.  A message sent uncompressed never enters the compressor,
-        # which keeps its context in step with the peer's decompressor.
-        if opcode in (Opcode.TEXT, Opcode.BINARY) and fin \
-                and len(data) < self.threshold:
-            return rsv, data
-        return super().frame_outbound(proto, opcode, rsv, data, fin)
 
 
 class FramedWebSocket:
     """A blocking WebSocket endpoint framed by the ``websockets`` package.
 
-    websockets' sans-I/O :class:`~websockets.protocol.Protocol`, created
-    already open (the handshake was answered elsewhere), parses what the
-    client sends: it checks masking, reserved bits, opcodes, control frames,
-    fragmentation order and close codes, answers pings and close frames, and
-    applies the message size limit to the length in each frame header, across
-    the fragments of a message, so that an oversized message is refused
-    (close 1009) before its payload is buffered.  It hands over frames, not
+    websockets' sans-I/O :class:`~websockets.protocol.Protocol` (created
+    already open when the handshake was answered elsewhere, else the server
+    protocol that answered it) parses what the client sends: it checks
+    masking, reserved bits, opcodes, control frames, fragmentation order and
+    close codes, answers pings and close frames, and applies the message
+    size limit to the length in each frame header, across the fragments of
+    a message, so that an oversized message is refused (close 1009) before
+    its payload is buffered; a compressed message is inflated no further
+    than the limit.  It hands over frames, not
     messages: fragments are joined and text decoded (invalid UTF-8 fails the
     connection with 1007) here.
 
@@ -149,10 +137,14 @@ class FramedWebSocket:
     _lock: Any
     _proto: Protocol | None
 
-    def _start_framing(self, lock: Any, max_message_size: int) -> None:
+    def _start_framing(self, lock: Any, max_message_size: int,
+                       proto: Protocol | None = None) -> None:
+        """Start reading with ``proto``, an open protocol (one created open
+        when the handshake was answered by someone else)."""
         self.closed = False
         self._lock = lock
-        self._proto = Protocol(SERVER, state=OPEN, max_size=max_message_size)
+        self._proto = proto if proto is not None \
+            else Protocol(SERVER, state=OPEN, max_size=max_message_size)
         self._incoming: deque[str | bytes] = deque()
         #: The fragments of the message being received, and its opcode.
         self._parts: list[Any] = []
@@ -287,8 +279,11 @@ class FramedWebSocket:
 class RawSocketWebSocket(FramedWebSocket):
     """A blocking WebSocket endpoint on an already accepted socket.
 
-    A connection that negotiated permessage-deflate is framed by wsproto,
-    any other by websockets, which costs a fraction of it per message.
+    websockets' :class:`~websockets.server.ServerProtocol` answers the
+    handshake (negotiating permessage-deflate when ``compression``, the
+    threshold in bytes, is not None and the client offers it) and then
+    frames the connection, inflating what the client compressed with the
+    size limit applied to the inflated message.
     """
 
     def __init__(self, sock: Any, environ: dict[str, Any], lock: Any,
@@ -298,37 +293,38 @@ class RawSocketWebSocket(FramedWebSocket):
         self.environ = environ
         self.kind = server_kind(environ)
         self.max_message_size = max_message_size
-        self._start_framing(lock, max_message_size)
-        self._conn = WSConnection(ConnectionType.SERVER)
-        self._size = 0
-        accept: AcceptConnection | None = None
-        try:
-            self._conn.receive_data(handshake_request(environ))
-            events = list(self._conn.events())
-        except Exception as exc:
-            # wsproto (or h11 under it) refused the request.  Nothing is
-            # written yet: the WSGI server answers the refusal, as an HTTP
-            # response of its own, instead of a traceback and a 500.
+        proto = ServerProtocol(
+            extensions=None if compression is None
+            else [ServerPerMessageDeflateFactory()],
+            max_size=max_message_size)
+        response = None
+        # RFC 6455 requires the Host header, which websockets leaves its
+        # caller to check.
+        if environ.get('HTTP_HOST'):
+            try:
+                proto.receive_data(handshake_request(environ))
+            except UnicodeEncodeError as exc:
+                raise HandshakeError(f'invalid websocket opening request '
+                                     f'({exc})') from exc
+            request = next(iter(proto.events_received()), None)
+            if isinstance(request, Request):
+                response = proto.accept(request)
+        if response is None or response.status_code != 101:
+            # Nothing is written yet (the refusal websockets prepared is
+            # dropped): the WSGI server answers it, as an HTTP response of
+            # its own, instead of a traceback and a 500.
             raise HandshakeError(f'invalid websocket opening request '
-                                 f'({exc})') from exc
-        for event in events:
-            if isinstance(event, Request):
-                # wsproto enables the extension only if the request offers
-                # it, and then answers with Sec-WebSocket-Extensions.
-                accept = AcceptConnection(extensions=[] if compression is None
-                                          else [ThresholdDeflate(compression)])
-        if accept is None:
-            raise HandshakeError('invalid websocket opening request')
+                                 f'({proto.handshake_exc or "no Host header"})')
+        proto.send_response(response)
+        self._start_framing(lock, max_message_size, proto)
         sock.settimeout(write_timeout)
-        response = self._conn.send(accept)
-        if b'permessage-deflate' not in response.lower():
-            self._deflate = False
-        else:
-            self._deflate = True
-            self._proto = None
-        self._sendall(response)
+        self._sendall(b''.join(proto.data_to_send()))
         self._recv = sock.recv  # type: ignore[method-assign]
         self._sendall = sock.sendall  # type: ignore[method-assign]
+        if proto.extensions and compression is not None:
+            self._deflate: list[Extension] = proto.extensions
+            self._threshold = compression
+            self.send = self._send_deflating  # type: ignore[method-assign]
 
     def _sendall(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -342,78 +338,29 @@ class RawSocketWebSocket(FramedWebSocket):
         except OSError:
             pass
 
-    def send(self, frame: str | bytes) -> None:
-        """Send one message (thread-safe)."""
-        if not self._deflate:
-            FramedWebSocket.send(self, frame)
+    def _send_deflating(self, frame: str | bytes) -> None:
+        """``send`` once permessage-deflate was negotiated (thread-safe)."""
+        message = Frame(TEXT, frame.encode()) if isinstance(frame, str) \
+            else Frame(BINARY, frame)
+        if len(message.data) < self._threshold:
+            # RFC 7692 lets the sender choose per message: a short one is
+            # not worth compressing.  It never enters the compressor, which
+            # keeps the compressor's context in step with the peer's.
+            data = message.serialize(mask=False)
+            with self._lock:
+                if self.closed:
+                    raise ConnectionError('websocket is closed')
+                self._sendall(data)
             return
-        event = TextMessage(data=frame) if isinstance(frame, str) \
-            else BytesMessage(data=frame)
         with self._lock:
             if self.closed:
                 raise ConnectionError('websocket is closed')
-            self._sendall(self._conn.send(event))
-
-    def _feed(self, data: bytes) -> None:
-        if not self._deflate:
-            FramedWebSocket._feed(self, data)
-            return
-        try:
-            self._conn.receive_data(data)
-            self._process()
-        except (RemoteProtocolError, LocalProtocolError):
-            self.close(1002)
-        except ContentTooLongError:
-            self.close(_MESSAGE_TOO_BIG)
-            raise
-
-    def _process(self) -> None:
-        for event in self._conn.events():
-            if isinstance(event, (TextMessage, BytesMessage)):
-                self._size += len(event.data)
-                if self._size > self.max_message_size:
-                    raise ContentTooLongError('websocket message too large')
-                if event.message_finished and not self._parts:
-                    data = event.data
-                    # wsproto types binary payloads as bytes | bytearray.
-                    self._incoming.append(
-                        bytes(data) if isinstance(data, bytearray) else data)
-                    self._size = 0
-                    continue
-                self._parts.append(event.data)
-                if event.message_finished:
-                    joined: Any = ''.join(self._parts) \
-                        if isinstance(event, TextMessage) \
-                        else b''.join(self._parts)
-                    self._incoming.append(joined)
-                    self._parts = []
-                    self._size = 0
-            elif isinstance(event, Ping):
-                with self._lock:
-                    if not self.closed:
-                        self._sendall(self._conn.send(event.response()))
-            elif isinstance(event, CloseConnection):
-                with self._lock:
-                    try:
-                        self._sendall(self._conn.send(event.response()))
-                    except (OSError, LocalProtocolError):
-                        pass
-                    self.closed = True
-
-    def close(self, code: int = 1000) -> None:
-        """Close the WebSocket (idempotent)."""
-        if not self._deflate:
-            FramedWebSocket.close(self, code)
-            return
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            try:
-                self._sendall(self._conn.send(CloseConnection(code=code)))
-            except (OSError, LocalProtocolError):
-                pass
-        self._hang_up()
+            # Compressed under the lock: with context takeover each message
+            # is compressed against the ones before it, so the compression
+            # order must be the order on the wire.  The reading thread only
+            # touches the extension's decompressor.
+            self._sendall(message.serialize(mask=False,
+                                            extensions=self._deflate))
 
     def _drain(self, limit: float = 1.0) -> None:
         """Read what the peer still sends (its close frame) until it hangs up.
