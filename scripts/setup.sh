@@ -19,8 +19,7 @@ what=${1:-test}
 
 newest_python() {
     for v in 3.13 3.12 3.11 3.10; do
-        if command -v "python$v" >/dev/null 2>&1 && "python$v" -c '' 2>/dev/null; then
-            echo "python$v"
+        if scripts/find-python.sh "$v"; then
             return
         fi
     done
@@ -30,7 +29,7 @@ newest_python() {
 venv=.venv
 if [ "$what" = oldest ]; then
     venv=.venv-oldest
-    PY=${PYTHON_OLDEST:-python3.10}
+    PY=${PYTHON_OLDEST:-$(scripts/find-python.sh 3.10 || echo python3.10)}
 else
     PY=${PYTHON:-$(newest_python)}
 fi
