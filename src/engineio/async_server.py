@@ -565,6 +565,7 @@ class AsyncServer(BaseServer):
         socket.ws = ws
         try:
             await self._open_websocket(socket, exchange, opening.frames)
+            del opening  # this frame lives as long as the session
             await socket._websocket_handler(ws)
         except OSError:
             await self._close(socket, self.reason.TRANSPORT_ERROR)

@@ -448,6 +448,7 @@ class Server(BaseServer):
         try:
             for frame in opening.frames:
                 ws.send(frame)
+            del opening  # this frame lives as long as the session
             socket._websocket_handler(ws)
         except OSError:
             self._close(socket, self.reason.TRANSPORT_ERROR)
