@@ -802,7 +802,7 @@ class AsyncServer(BaseServer):
             wake.clear()
             for command in self.core.due(monotonic()):
                 if command.inline:
-                    await cast(AsyncSocket, command.session)._send_ping()
+                    await self._on_timer(command)
                 else:
                     self._spawn(self._on_timer(command))
             deadline = self.core.next_deadline()
@@ -818,7 +818,8 @@ class AsyncServer(BaseServer):
     async def _on_timer(self, command: TimerCommand) -> None:
         socket = cast(AsyncSocket, command.session)
         try:
-            if command.action is Timer.WRITE_PING:
+            if command.action is Timer.WAKE_POLL \
+                    or command.action is Timer.WRITE_PING:
                 await socket._send_ping()
             elif command.action is Timer.PROBE_EXPIRED:
                 self.logger.info('%s: upgrade to websocket timed out; '

@@ -618,7 +618,7 @@ class Server(BaseServer):
                 deadline = self.core.next_deadline()
             for command in due:
                 if command.inline:
-                    cast(Socket, command.session)._send_ping()
+                    self._on_timer(command)
                 else:
                     self._pool.submit(self._on_timer, command)
             timeout = None if deadline is None else \
@@ -628,7 +628,8 @@ class Server(BaseServer):
     def _on_timer(self, command: TimerCommand) -> None:
         socket = cast(Socket, command.session)
         try:
-            if command.action is Timer.WRITE_PING:
+            if command.action is Timer.WAKE_POLL \
+                    or command.action is Timer.WRITE_PING:
                 socket._send_ping()
             elif command.action is Timer.PROBE_EXPIRED:
                 self.logger.info('%s: upgrade to websocket timed out; '
