@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import engineio
-from engineio._runtime.wsgi_websocket import RawSocketWebSocket
+from engineio.adapters.wsgi_websocket import RawSocketWebSocket
 from engineio.exceptions import ContentTooLongError
 from engineio.sansio.server import ServerConfig
 

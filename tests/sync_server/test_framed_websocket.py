@@ -16,7 +16,7 @@ import pytest
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import CLIENT, OPEN, Protocol
 
-from engineio._runtime.wsgi_websocket import FramedWebSocket, RawSocketWebSocket
+from engineio.adapters.wsgi_websocket import FramedWebSocket, RawSocketWebSocket
 from engineio.exceptions import ContentTooLongError
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import engineio
-from engineio._runtime.wsgi_websocket import HandshakeError, RawSocketWebSocket
+from engineio.adapters.wsgi_websocket import HandshakeError, RawSocketWebSocket
 
 KEY = base64.b64encode(bytes(range(16))).decode()
 

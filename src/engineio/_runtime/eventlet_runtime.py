@@ -26,8 +26,8 @@ import eventlet.queue
 # built on green locks, which eventlet.event.Event (one-shot) does not.
 from eventlet.green import threading as _green_threading
 
+from ..adapters.wsgi_websocket import RawSocketWebSocket, raw_socket
 from .green import SpawnPool
-from .wsgi_websocket import RawSocketWebSocket, raw_socket
 
 name = 'eventlet'
 Event = _green_threading.Event

@@ -21,8 +21,8 @@ import gevent.event
 import gevent.lock
 import gevent.queue
 
+from ..adapters.wsgi_websocket import FramedWebSocket, RawSocketWebSocket, raw_socket
 from .green import SpawnPool
-from .wsgi_websocket import FramedWebSocket, RawSocketWebSocket, raw_socket
 
 name = 'gevent'
 Event = gevent.event.Event

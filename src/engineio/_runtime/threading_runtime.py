@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..adapters.wsgi_websocket import RawSocketWebSocket, raw_socket
 from .pool import WorkerPool
-from .wsgi_websocket import RawSocketWebSocket, raw_socket
 
 name = 'threading'
 Event = threading.Event

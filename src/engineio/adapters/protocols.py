@@ -4,7 +4,7 @@ framework's translation implements.
 The asyncio server talks to aiohttp, tornado, sanic and ASGI servers only
 through an :class:`Exchange` (one HTTP request) and the
 :class:`WebSocket` it may accept.  The blocking server's WebSockets
-(:mod:`engineio._runtime.wsgi_websocket`, gevent-websocket's, uWSGI's)
+(:mod:`engineio.adapters.wsgi_websocket`, gevent-websocket's, uWSGI's)
 offer the same three calls without ``await``: :class:`BlockingWebSocket`.
 """
 from __future__ import annotations
