@@ -554,8 +554,9 @@ class AsyncServer(BaseServer):
             return await exchange.respond(cast(Response, opening.response))
         self._start_service()
         if opening.response is not None:
-            self.logger.info('%s: connected (polling) from %s', sid,
-                             exchange.environ.get('REMOTE_ADDR') or '?')
+            if self.logger.isEnabledFor(logging.INFO):  # (environ on use)
+                self.logger.info('%s: connected (polling) from %s', sid,
+                                 exchange.environ.get('REMOTE_ADDR') or '?')
             return await exchange.respond(opening.response)
         ws = await self._accept_websocket(exchange)
         if ws is None:
