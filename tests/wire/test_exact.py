@@ -67,7 +67,7 @@ def test_second_websocket_after_upgrade(served: Served) -> None:
 #: coroutine of its own that takes several loop turns per frame: frames sent
 #: a few microseconds before a request may be read after it (docs/limits.md).
 #: test_frames_before_poll_are_applied_first checks every mode with a gap of
-#: a few milliseconds.
+#: 20 milliseconds.
 EVENT_LOOP_MODES = [m for m in MODES if m.node or (
     m.async_mode is None and m.name != 'tornado')]
 
@@ -109,8 +109,8 @@ def _read_head(sock: socket.socket) -> bytes:
 @every_mode
 def test_frames_before_poll_are_applied_first(served: Served) -> None:
     # Frames that reached the server before a request are acted on before
-    # the request is routed: "2probe" + "5" written on the WebSocket, then
-    # a GET on another connection, 10 times.
+    # the request is routed: "2probe" + "5" written on the WebSocket, then,
+    # 20 ms later, a GET on another connection, 10 times.
     import requests
     port = served.port
     for _ in range(10):
@@ -128,7 +128,7 @@ def test_frames_before_poll_are_applied_first(served: Served) -> None:
                         'Sec-WebSocket-Version: 13\r\n\r\n').encode())
             assert b' 101 ' in _read_head(ws).split(b'\r\n')[0]
             ws.sendall(_ws_frame('2probe') + _ws_frame('5'))
-            time.sleep(0.005)  # both frames are in the server's socket
+            time.sleep(0.02)  # both frames are in the server's socket
             http.sendall((f'GET /engine.io/?EIO=4&transport=polling&sid={sid}'
                           f' HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n'
                           ).encode())

@@ -47,8 +47,8 @@ def test_slow_disconnect_handler_delays_no_ping(mode):
         ws.close()
         gaps = [b - a for a, b in itertools.pairwise(pings)]
         assert len(pings) >= 5, (mode.name, pings)
-        # One interval between pings (plus scheduling), never the handler's
-        # SLOW seconds.
-        assert max(gaps) < INTERVAL + 0.4, (mode.name, gaps)
+        # One interval between pings (plus scheduling on a busy machine),
+        # never the handler's SLOW seconds.
+        assert max(gaps) < INTERVAL + 0.9 < SLOW, (mode.name, gaps)
     finally:
         served.stop()
