@@ -58,6 +58,15 @@ apt_install() {
 # uWSGI compiles from PyPI; without OpenSSL headers its WebSocket support is
 # left out.
 dpkg -s libssl-dev >/dev/null 2>&1 || apt_install libssl-dev
+# The cluster tests (tests/cluster) run a real Redis and put HAProxy in front
+# of several server processes.
+missing=()
+for pkg in redis-server haproxy; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}"
+fi
 
 pip install --quiet "${pin[@]}" -e '.[dev]'
 # After the package, so that python-socketio & co. keep this python-engineio.

@@ -17,6 +17,7 @@ import functools
 import importlib
 import inspect
 import logging
+import pickle
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
@@ -101,6 +102,10 @@ class AsyncServer(BaseServer):
     def is_asyncio_based(self) -> bool:
         return True
 
+    def _make_node(self, url: Any) -> Any:
+        from .cluster.async_node import AsyncNode
+        return AsyncNode(self, url)
+
     # -- public API ------------------------------------------------------
     def attach(self, app: Any, engineio_path: str = 'engine.io') -> None:
         """Attach the Engine.IO server to an application.
@@ -152,6 +157,10 @@ class AsyncServer(BaseServer):
         dictionary are not guaranteed to be preserved. If you want to modify
         the user session, use the ``session`` context manager instead.
         """
+        owner = self._owner(sid)
+        if owner is not None:
+            data = await self._node.call(owner, sid, 'get_session')
+            return pickle.loads(data)  # type: ignore[no-any-return]
         return user_session(self._get_socket(sid))
 
     async def save_session(self, sid: str, session: dict[str, Any]) -> None:
@@ -160,6 +169,11 @@ class AsyncServer(BaseServer):
         :param sid: The session id of the client.
         :param session: The session dictionary.
         """
+        owner = self._owner(sid)
+        if owner is not None:
+            await self._node.call(owner, sid, 'save_session',
+                                  pickle.dumps(session))
+            return
         self._get_socket(sid).session = session
 
     @contextlib.asynccontextmanager
@@ -204,6 +218,9 @@ class AsyncServer(BaseServer):
             return
         socket = self.sockets.get(sid)
         if socket is None:
+            owner = self._owner(sid)
+            if owner is not None:
+                await self._node.disconnect(owner, sid)
             return
         event = self.core.close(socket, self.reason.SERVER_DISCONNECT,
                                 monotonic())
@@ -230,6 +247,8 @@ class AsyncServer(BaseServer):
         else:
             exchange = self._adapter.translate_request(*args, **kwargs)
         req = exchange.request
+        if self._node is not None and not self._node.started:
+            await self._node.start()
         try:
             route = self.core.route(req, monotonic())
             exchange.set_cors(route.headers)
@@ -249,6 +268,8 @@ class AsyncServer(BaseServer):
                 return await self._upgrade(route, exchange)
             elif action is Action.DISCARD:
                 return await self._discard(route, exchange)
+            elif action is Action.FORWARD:
+                return await self._node.forward(route, exchange)
             else:
                 if route.refusal is not None:
                     await self._refused(route.refusal, req.method,
@@ -274,6 +295,8 @@ class AsyncServer(BaseServer):
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._node is not None and self._node.started:
+            await self._node.stop()
         self._stopping = False
         # A new event: the server may be started again on another loop.
         self._service_wake = asyncio.Event()
@@ -353,6 +376,10 @@ class AsyncServer(BaseServer):
     async def _send_frame(self, sid: str, frame: packet.Frame) -> None:
         socket = self.sockets.get(sid)
         if socket is None:
+            owner = self._owner(sid)
+            if owner is not None:
+                await self._node.send(owner, sid, frame)
+                return
             self.logger.warning('%s: cannot send, no such session', sid)
             return
         result = socket.push(frame)

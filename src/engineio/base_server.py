@@ -7,7 +7,7 @@ import inspect
 import logging
 import secrets
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, Generic, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
 from . import packet
 from .handlers import EventHandlers, make_logger
@@ -21,6 +21,9 @@ from .options import (
 from .sansio.events import Reason
 from .sansio.models import Request, status_line
 from .sansio.server import COMPRESSION_METHODS, ServerConfig, ServerCore
+
+if TYPE_CHECKING:
+    from .cluster.bus import AsyncBus, Bus
 
 default_logger = logging.getLogger('engineio.server')
 T = TypeVar('T')
@@ -99,6 +102,7 @@ class BaseServer(EventHandlers):
         str | bytes | dict[str, Any] | list[Any] | None]()
     allow_eio3 = OptionAttribute[bool]()
     websocket_compression = OptionAttribute[bool | dict[str, Any]]()
+    cluster = FixedOption['str | Bus | AsyncBus | None']()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -134,6 +138,7 @@ class BaseServer(EventHandlers):
                      str | bytes | dict[str, Any] | list[Any] | None = None,
                  allow_eio3: bool = False,
                  websocket_compression: bool | dict[str, Any] = False,
+                 cluster: str | Bus | AsyncBus | None = None,
                  **kwargs: Any) -> None:
         # Read before anything else is bound: exactly the parameters.
         self._options = option_values(locals())
@@ -143,7 +148,11 @@ class BaseServer(EventHandlers):
         self.sockets: dict[str, Any] = self.core.sessions
         self._setup_handlers(logger, json, default_logger)
         self._options['async_mode'] = self._select_async_mode(async_mode)
+        self._node: Any = None
         self._init_driver()
+        if cluster is not None:
+            self._node = self._make_node(cluster)
+            self.core.node = self._node.tag
 
     def _set_option(self, option: Option, value: Any) -> None:
         if not option.settable:
@@ -172,8 +181,21 @@ class BaseServer(EventHandlers):
     def _select_async_mode(self, async_mode: str | None) -> str:
         raise NotImplementedError
 
+    def _make_node(self, url: Any) -> Any:
+        """The driver's cluster node (:mod:`engineio.cluster`)."""
+        raise NotImplementedError
+
+    def _owner(self, sid: str) -> str | None:
+        """The other node of the cluster that owns ``sid``, if any."""
+        if self._node is None or sid in self.sockets:
+            return None
+        return self._node.owner_of(sid)  # type: ignore[no-any-return]
+
     def generate_id(self) -> str:
         """Generate a unique session id."""
+        if self._node is not None:
+            # The owner's tag first: any node can route the id to it.
+            return self._node.make_sid()  # type: ignore[no-any-return]
         return secrets.token_urlsafe(15)
 
     def transport(self, sid: str) -> str:

@@ -114,6 +114,21 @@ def _check_callable(name: str) -> Callable[[Any], Any]:
     return check
 
 
+def _check_cluster(value: Any) -> Any:
+    if value is None:
+        return value
+    if not isinstance(value, str):
+        if not all(hasattr(value, name) for name in ('start', 'publish',
+                                                     'receivers')):
+            raise ValueError('cluster must be a URL or a bus object '
+                             f'(engineio.cluster.bus), not {value!r}')
+        return value
+    if value is not None:
+        from .cluster.redis_bus import normalize_url
+        normalize_url(value)
+    return value
+
+
 def _check_json(value: Any) -> Any:
     if value is not None and not (callable(getattr(value, 'dumps', None))
                                   and callable(getattr(value, 'loads', None))):
@@ -309,6 +324,19 @@ SERVER_OPTIONS: tuple[Option, ...] = (
         'daphne never), whatever this option says.',
         check=_check_websocket_compression,
         config_key='websocket_compression', keyword_only=True),
+    Option(
+        'cluster', None, 'str | Bus | AsyncBus | None',
+        'Share sessions with the other server processes that use the same '
+        'Redis (or Valkey) server, so that any process can serve any request '
+        'of any session and no sticky sessions are needed: a '
+        '``redis://``, ``rediss://``, ``valkey://``, ``valkeys://`` or '
+        '``unix://`` URL (or, for other engines and tests, an object with the '
+        'interface of ``engineio.cluster.bus``). Needs the ``redis`` package '
+        '(the ``cluster`` extra). A session lives in the process that '
+        'accepted its handshake; requests that reach another process are '
+        'forwarded to it over Redis pub/sub. Off by default. See '
+        'docs/scaling.md.',
+        check=_check_cluster, settable=False, keyword_only=True),
 )
 
 #: The options by name.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
@@ -59,6 +60,15 @@ class Server(BaseServer):
         """Whether this server runs on asyncio (it does not)."""
         return False
 
+    def _make_node(self, url: Any) -> Any:
+        from .cluster.sync_node import Node
+        if not self._async.socket_is_green():
+            raise ValueError(
+                f'cluster= under async_mode {self.async_mode!r} needs the '
+                'process to be monkey patched (the redis package uses the '
+                'standard socket module)')
+        return Node(self, url)
+
     def _select_async_mode(self, async_mode: str | None) -> str:
         modes = [async_mode] if async_mode else list(_runtime.SYNC_MODES)
         for mode in modes:
@@ -102,6 +112,10 @@ class Server(BaseServer):
         ``save_session()`` is called, or when the ``session`` context manager
         is used.
         """
+        owner = self._owner(sid)
+        if owner is not None:
+            data = self._node.call(owner, sid, 'get_session')
+            return pickle.loads(data)  # type: ignore[no-any-return]
         return user_session(self._get_socket(sid))
 
     def save_session(self, sid: str, session: dict[str, Any]) -> None:
@@ -110,6 +124,10 @@ class Server(BaseServer):
         :param sid: The session id of the client.
         :param session: The session dictionary.
         """
+        owner = self._owner(sid)
+        if owner is not None:
+            self._node.call(owner, sid, 'save_session', pickle.dumps(session))
+            return
         self._get_socket(sid).session = session
 
     @contextlib.contextmanager
@@ -152,6 +170,9 @@ class Server(BaseServer):
             return
         socket = self.sockets.get(sid)
         if socket is None:
+            owner = self._owner(sid)
+            if owner is not None:
+                self._node.disconnect(owner, sid)
             return
         with self._lock:
             event = self.core.close(socket, self.reason.SERVER_DISCONNECT,
@@ -177,6 +198,8 @@ class Server(BaseServer):
         client as a byte sequence.
         """
         req = environ['engineio.request'] = wsgi.request_from_environ(environ)
+        if self._node is not None and not self._node.started:
+            self._node.start()
         with self._lock:
             route = self.core.route(req, monotonic())
         environ['engineio.cors'] = route.headers
@@ -193,6 +216,8 @@ class Server(BaseServer):
             return self._upgrade(route, environ, start_response)
         elif action is Action.DISCARD:
             return self._discard(route, environ, start_response)
+        elif action is Action.FORWARD:
+            return self._node.forward(route, environ, start_response)  # type: ignore[no-any-return]
         else:
             if route.refusal is not None:
                 self._refused(route.refusal, req.method, environ)
@@ -210,6 +235,8 @@ class Server(BaseServer):
         task, self._service_task = self._service_task, None
         if task is not None:
             task.join()
+        if self._node is not None and self._node.started:
+            self._node.stop()
         self._stopping = False
 
     def start_background_task(self, target: Callable[..., Any], *args: Any,
@@ -271,6 +298,10 @@ class Server(BaseServer):
     def _send_frame(self, sid: str, frame: packet.Frame) -> None:
         socket = self.sockets.get(sid)
         if socket is None:
+            owner = self._owner(sid)
+            if owner is not None:
+                self._node.send(owner, sid, frame)
+                return
             self.logger.warning('%s: cannot send, no such session', sid)
             return
         with self._lock:
@@ -460,6 +491,9 @@ class Server(BaseServer):
         return error_response(ErrorCode.BAD_REQUEST, route.headers)
 
     def _accept_websocket(self, environ: dict[str, Any]) -> Any:
+        relay = environ.get('engineio.relay')
+        if relay is not None:  # a WebSocket another node of a cluster holds
+            return relay.accept()
         try:
             return self._async.websocket(environ, self.max_http_buffer_size,
                                          self.config.ping_timeout,

@@ -56,11 +56,41 @@ def install(eio: Any, is_async: bool = False) -> None:
                 return ['stats:' + json.dumps(stats(eio))]
         return [data]
 
+    def other(data: Any) -> tuple[str, str, str] | None:
+        # ``__op__:<sid>:<arg>``: act on another session, which may live in
+        # another process of a cluster.
+        if isinstance(data, str) and data.startswith('__') \
+                and data.count(':') >= 2:
+            op, target, arg = data.split(':', 2)
+            if op in ('__send__', '__kick__', '__setsess__', '__getsess__'):
+                return op, target, arg
+        return None
+
     if is_async:
         @eio.on('message')
         async def amessage(sid: str, data: Any) -> None:
             if data == '__close__':
                 await eio.disconnect(sid)
+                return
+            cmd = other(data)
+            if cmd is not None:
+                op, target, arg = cmd
+                try:
+                    if op == '__send__':
+                        await eio.send(target, arg)
+                    elif op == '__kick__':
+                        await eio.disconnect(target)
+                    elif op == '__setsess__':
+                        async with eio.session(target) as session:
+                            session['v'] = arg
+                    else:
+                        session = await eio.get_session(target)
+                        await eio.send(sid, 'sess:' + json.dumps(session))
+                        return
+                except KeyError as exc:
+                    await eio.send(sid, f'error:{exc}')
+                    return
+                await eio.send(sid, 'done:' + op)
                 return
             for item in reply_for(sid, data):
                 await eio.send(sid, item)
@@ -69,6 +99,26 @@ def install(eio: Any, is_async: bool = False) -> None:
         def message(sid: str, data: Any) -> None:
             if data == '__close__':
                 eio.disconnect(sid)
+                return
+            cmd = other(data)
+            if cmd is not None:
+                op, target, arg = cmd
+                try:
+                    if op == '__send__':
+                        eio.send(target, arg)
+                    elif op == '__kick__':
+                        eio.disconnect(target)
+                    elif op == '__setsess__':
+                        with eio.session(target) as session:
+                            session['v'] = arg
+                    else:
+                        eio.send(sid, 'sess:'
+                                 + json.dumps(eio.get_session(target)))
+                        return
+                except KeyError as exc:
+                    eio.send(sid, f'error:{exc}')
+                    return
+                eio.send(sid, 'done:' + op)
                 return
             for item in reply_for(sid, data):
                 eio.send(sid, item)

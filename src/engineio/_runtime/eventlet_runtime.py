@@ -148,3 +148,10 @@ def websocket(environ: dict[str, Any], max_message_size: int,
         # a graceful stop would otherwise wait for the WebSocket to end.
         set_idle()
     return ws
+
+
+def socket_is_green() -> bool:
+    """Whether blocking libraries (redis) cooperate with eventlet: only
+    once the socket module is monkey patched."""
+    import eventlet.patcher
+    return bool(eventlet.patcher.is_monkey_patched('socket'))

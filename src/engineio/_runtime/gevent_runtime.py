@@ -135,3 +135,10 @@ class GeventWebSocket(FramedWebSocket):
         """gevent-websocket's handler ignores the response of a WebSocket
         request and closes the connection itself."""
         return []
+
+
+def socket_is_green() -> bool:
+    """Whether blocking libraries (redis) cooperate with gevent: only once
+    the socket module is monkey patched."""
+    import gevent.monkey
+    return bool(gevent.monkey.is_module_patched('socket'))

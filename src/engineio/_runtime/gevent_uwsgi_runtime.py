@@ -196,3 +196,10 @@ class UwsgiWebSocket:
         connection when the application returns."""
         self._watcher.stop()
         return []
+
+
+def socket_is_green() -> bool:
+    """Whether blocking libraries (redis) cooperate with gevent: only once
+    the socket module is monkey patched."""
+    import gevent.monkey
+    return bool(gevent.monkey.is_module_patched('socket'))

@@ -39,3 +39,8 @@ def websocket(environ: dict[str, Any], max_message_size: int,
         return None
     return RawSocketWebSocket(sock, environ, Lock(), max_message_size,
                               write_timeout, compression)
+
+
+def socket_is_green() -> bool:
+    """Blocking libraries (redis) cooperate with this runtime as they are."""
+    return True

@@ -104,7 +104,8 @@ def request_from_environ(environ: dict[str, Any]) -> Request:
                          get('wsgi.url_scheme', 'http'),
                          # gevent-websocket's handler answers the handshake
                          # before the application runs.
-                         websocket=get('wsgi.websocket') is not None,
+                         websocket=get('wsgi.websocket') is not None
+                         or get('engineio.relay') is not None,
                          native=environ)
 
 

@@ -20,6 +20,7 @@ from ..exceptions import ProtocolError
 from ..packet import Frame
 from ..payload import decode_body, encode_frames
 from . import v3
+from .cluster import owner_tag
 from .commands import (
     Opening,
     PostResult,
@@ -84,6 +85,9 @@ class Action(enum.Enum):
     #: Accept the WebSocket and close it at once (:attr:`Route.error` says
     #: why, for the log); :attr:`Route.session` is not touched.
     DISCARD = 'discard'
+    #: The session lives on another node of the cluster
+    #: (:attr:`Route.owner`): hand the request to it (:mod:`engineio.cluster`).
+    FORWARD = 'forward'
 
 
 class Route(NamedTuple):
@@ -107,6 +111,8 @@ class Route(NamedTuple):
     #: A v3 handshake asked for binary data as base64 (``b64=1``).  Pass it
     #: to :meth:`ServerCore.open_session`.
     b64: bool = False
+    #: The tag of the node that owns the session (:data:`Action.FORWARD`).
+    owner: str | None = None
 
 
 class Refusal(NamedTuple):
@@ -289,6 +295,10 @@ class ServerCore:
         # Closed sessions whose timer entries are still in the heap.
         self._stale = 0
         self._seq = itertools.count()
+        #: This node's tag when the server is part of a cluster
+        #: (:mod:`engineio.sansio.cluster`): sessions of other tags are
+        #: forwarded to their owners.
+        self.node: str | None = None
 
     # -- routing ---------------------------------------------------------
     def route(self, req: Request, now: float) -> Route:
@@ -340,6 +350,11 @@ class ServerCore:
             return Route(Action.HANDSHAKE, transport, headers=cors)
         session = self.sessions.get(sid)
         if session is None:
+            if self.node is not None:
+                owner = owner_tag(sid)
+                if owner is not None and owner != self.node:
+                    return Route(Action.FORWARD, transport, headers=cors,
+                                 protocol=protocol, owner=owner)
             # Only the client's next poll collects the close packet: a
             # WebSocket probe racing it must not take it away.
             lingering = self._lingering.get(sid)

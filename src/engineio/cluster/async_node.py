@@ -1,0 +1,483 @@
+"""The cluster driver of :class:`~engineio.AsyncServer`.
+
+A forwarded request is served on the owner through the server's own ASGI
+entry point, with a scope, ``receive`` and ``send`` that read the request
+from the bus and write the reply to it: the owner serves it exactly as if
+the client had sent it there, so the protocol rules are the core's, once.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import pickle
+import secrets
+from collections.abc import Awaitable
+from typing import Any
+
+from ..sansio import cluster as proto
+from ..sansio.models import Response
+from .bus import AsyncBus
+from .redis_bus import AsyncRedisBus, BusError
+
+#: How often a forwarder checks that the owners it waits on still listen.
+WATCH_INTERVAL = 1.0
+#: How long the first subscription may take before the server goes on
+#: without the bus (it keeps trying in the background).
+START_TIMEOUT = 3.0
+
+
+class OwnerGone(Exception):
+    """The node that owns a session stopped listening."""
+
+
+class AsyncNode:
+    """One :class:`~engineio.AsyncServer` as a node of a cluster."""
+
+    def __init__(self, server: Any, url: str | AsyncBus,
+                 prefix: str = 'engineio') -> None:
+        self.server = server
+        self.logger: logging.Logger = server.logger
+        self.tag = secrets.token_urlsafe(6)[:proto.TAG_LENGTH]
+        self.prefix = prefix
+        self.channel = proto.channel(prefix, self.tag)
+        self.bus: AsyncBus = AsyncRedisBus(url, self.logger) \
+            if isinstance(url, str) else url
+        self.started = False
+        self._start_lock: asyncio.Lock | None = None
+        self._ids = itertools.count(1)
+        # Forwarded requests and ops waiting for the owner's first answer,
+        # with the owner's tag (for the watch).
+        self._waiting: dict[int, tuple[asyncio.Future[proto.Message], str]] = {}
+        # Relayed WebSockets: here as forwarder (id -> client side) and as
+        # owner ((forwarder tag, id) -> the owner's inbox).
+        self._relays_out: dict[int, _ClientSide] = {}
+        self._relays_in: dict[tuple[str, int], asyncio.Queue[Any]] = {}
+        self._ops: asyncio.Queue[proto.Message] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._watch: asyncio.Task[None] | None = None
+
+    # -- life ------------------------------------------------------------
+    def make_sid(self) -> str:
+        return proto.make_sid(self.tag, secrets.token_urlsafe(12))
+
+    async def start(self) -> None:
+        """Subscribe to this node's channel (once, on the first request)."""
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if self.started:
+                return
+            self._ops = asyncio.Queue()
+            self._spawn(self._run_ops())
+            try:
+                await asyncio.wait_for(asyncio.shield(self.bus.start(
+                    self.channel, self._on_message, self._on_lost)),
+                    START_TIMEOUT)
+                self.logger.info('cluster: node %s on %s', self.tag,
+                                 self.bus.url)
+            except (asyncio.TimeoutError, BusError) as exc:
+                self.logger.error('cluster: bus %s not reachable (%s); serving '
+                                  'local sessions, retrying', self.bus.url,
+                                  exc or 'timeout')
+            self.started = True
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.bus.close()
+        self.started = False
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- incoming messages (in bus order) ---------------------------------
+    def _on_message(self, data: bytes) -> None:
+        try:
+            msg = proto.decode(data)
+        except ValueError as exc:
+            self.logger.warning('cluster: dropped a bad bus message (%s)', exc)
+            return
+        kind = msg.kind
+        if kind == proto.FRAME or kind == proto.CLOSE:
+            inbox = self._relays_in.get((msg.sender, msg.id))
+            if inbox is not None:
+                inbox.put_nowait(proto.frame_of(msg) if kind == proto.FRAME
+                                 else None)
+        elif kind == proto.FRAME_BACK or kind == proto.CLOSE_BACK:
+            side = self._relays_out.get(msg.id)
+            if side is not None:
+                side.out.put_nowait(proto.frame_of(msg)
+                                    if kind == proto.FRAME_BACK else None)
+        elif kind in (proto.RESPONSE, proto.ACCEPT, proto.RESULT):
+            waiting = self._waiting.pop(msg.id, None)
+            if waiting is not None and not waiting[0].done():
+                waiting[0].set_result(msg)
+        elif kind == proto.REQUEST:
+            self._spawn(self._serve(msg))
+        elif kind == proto.OP and self._ops is not None:
+            self._ops.put_nowait(msg)
+
+    def _on_lost(self) -> None:
+        """The subscription broke: what was in flight may be lost, so every
+        forwarded exchange and relay ends now (the clients retry)."""
+        for future, _ in self._waiting.values():
+            if not future.done():
+                future.set_exception(BusError('bus connection lost'))
+        self._waiting.clear()
+        for side in list(self._relays_out.values()):
+            side.out.put_nowait(None)
+        for inbox in list(self._relays_in.values()):
+            inbox.put_nowait(None)
+
+    # -- forwarding (this node got a request for another's session) -------
+    async def _ask(self, owner: str, msg: proto.Message,
+                   timeout: float) -> proto.Message:
+        """Publish ``msg`` to ``owner`` and wait for its answer; OwnerGone,
+        BusError or asyncio.TimeoutError."""
+        future: asyncio.Future[proto.Message] = \
+            asyncio.get_running_loop().create_future()
+        self._waiting[msg.id] = (future, owner)
+        try:
+            receivers = await self.bus.publish(
+                proto.channel(self.prefix, owner), msg.encode())
+            if receivers == 0:
+                raise OwnerGone(owner)
+            self._ensure_watch()
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiting.pop(msg.id, None)
+
+    async def forward(self, route: Any, exchange: Any) -> Any:
+        """Serve a request for a session of another node."""
+        environ = exchange.environ
+        req = exchange.request
+        body = b''
+        if req.method == 'POST':
+            limit = self.server.max_http_buffer_size
+            try:
+                body = await environ['wsgi.input'].read(limit + 1)
+            except OSError:
+                body = b''
+        fwd = proto.environ_request(environ, body, req.websocket)
+        sid = req.query.get('sid', '')
+        request_id = next(self._ids)
+        config = self.server.config
+        timeout = proto.forward_timeout(req.method, req.websocket,
+                                        config.ping_interval,
+                                        config.ping_timeout)
+        cors = route.headers
+        try:
+            reply = await self._ask(route.owner, proto.request_message(
+                request_id, self.tag, sid, fwd), timeout)
+        except OwnerGone:
+            self.logger.info('%s: owner node %s is gone', sid, route.owner)
+            return await exchange.respond(proto.owner_gone(cors))
+        except BusError as exc:
+            self.logger.warning('%s: cannot forward to node %s (%s)', sid,
+                                route.owner, exc)
+            return await exchange.respond(proto.bus_unavailable(cors))
+        except asyncio.TimeoutError:
+            self.logger.warning('%s: node %s did not answer within %.0f s',
+                                sid, route.owner, timeout)
+            return await exchange.respond(proto.owner_silent(cors))
+        if reply.kind == proto.RESPONSE:
+            return await exchange.respond(proto.response_of(reply))
+        return await self._relay(route.owner, request_id, exchange)
+
+    async def _relay(self, owner: str, relay_id: int, exchange: Any) -> Any:
+        """Carry a WebSocket's frames between the client and the owner."""
+        owner_channel = proto.channel(self.prefix, owner)
+        ws = None
+        try:
+            ws = await exchange.accept_websocket(
+                self.server.max_http_buffer_size,
+                self.server.config.websocket_compression)
+        except (OSError, ValueError) as exc:
+            self.logger.info('relay %d: WebSocket handshake failed: %s',
+                             relay_id, exc)
+        if ws is None:
+            self.bus.publish_nowait(owner_channel, proto.close_message(
+                relay_id, self.tag, True).encode())
+            return await exchange.respond(proto.owner_gone([]))
+        side = self._relays_out[relay_id] = _ClientSide(owner, ws)
+        writer = self._spawn(side.write_loop())
+        self._ensure_watch()
+        try:
+            while not writer.done():
+                frame = await ws.wait()
+                if frame is None:
+                    break
+                receivers = await self.bus.publish(owner_channel, proto.frame_message(
+                    relay_id, self.tag, frame, True).encode())
+                if receivers == 0:
+                    break
+        except (OSError, BusError) as exc:
+            self.logger.info('relay %d ended: %s', relay_id, exc)
+        finally:
+            self._relays_out.pop(relay_id, None)
+            if not writer.done():
+                self.bus.publish_nowait(owner_channel, proto.close_message(
+                    relay_id, self.tag, True).encode())
+                side.out.put_nowait(None)
+            await writer
+        return await exchange.finish_websocket()
+
+    def _ensure_watch(self) -> None:
+        if self._watch is None or self._watch.done():
+            self._watch = self._spawn(self._watch_owners())
+
+    async def _watch_owners(self) -> None:
+        """Fail what waits on an owner that stopped listening (a killed
+        process answers nothing, ever)."""
+        while self._waiting or self._relays_out:
+            await asyncio.sleep(WATCH_INTERVAL)
+            owners = {owner for _, owner in self._waiting.values()}
+            owners.update(side.owner for side in self._relays_out.values())
+            for owner in owners:
+                try:
+                    alive = await self.bus.receivers(
+                        proto.channel(self.prefix, owner))
+                except BusError:
+                    continue  # the read loop reports the bus itself
+                if alive:
+                    continue
+                self.logger.warning('cluster: node %s is gone', owner)
+                for key, (future, tag) in list(self._waiting.items()):
+                    if tag == owner and not future.done():
+                        future.set_exception(OwnerGone(owner))
+                        self._waiting.pop(key, None)
+                for side in list(self._relays_out.values()):
+                    if side.owner == owner:
+                        side.out.put_nowait(None)
+
+    # -- owning (another node forwarded a request for a session here) -----
+    async def _serve(self, msg: proto.Message) -> None:
+        sender = msg.sender
+        reply_channel = proto.channel(self.prefix, sender)
+        try:
+            req = proto.forwarded_request(msg)
+        except ValueError as exc:
+            self.logger.warning('cluster: %s', exc)
+            return
+        exchange = _ForwardedExchange(self, msg.id, sender, reply_channel, req)
+        if req.websocket:
+            self._relays_in[(sender, msg.id)] = exchange.inbox
+        try:
+            await self.server.handle_request(proto.forwarded_scope(req),
+                                              exchange.receive, exchange.send)
+        except Exception:
+            self.logger.exception('cluster: forwarded request failed')
+            if not exchange.answered:
+                await exchange.reply(Response(500, [], b''))
+        finally:
+            self._relays_in.pop((sender, msg.id), None)
+        if exchange.lost and req.method == 'GET' and not req.websocket:
+            # The forwarder took a poll's packets and vanished: they are
+            # lost, so the session must end rather than skip them.
+            sid = msg.header.get('sid', '')
+            socket = self.server.sockets.get(sid)
+            if socket is not None:
+                self.logger.warning('%s: poll answer not delivered (node %s '
+                                    'gone)', sid, sender)
+                await self.server._close(socket,
+                                         self.server.reason.TRANSPORT_ERROR)
+
+    async def _run_ops(self) -> None:
+        """Server methods called on other nodes, one at a time in bus
+        order (two ``send`` calls arrive in the order they were made)."""
+        assert self._ops is not None
+        while True:
+            msg = await self._ops.get()
+            try:
+                await self._run_op(msg)
+            except Exception:
+                self.logger.exception('cluster: op failed')
+
+    async def _run_op(self, msg: proto.Message) -> None:
+        op = msg.header.get('op')
+        sid = str(msg.header.get('sid', ''))
+        server = self.server
+        error = None
+        body = b''
+        try:
+            if op == 'send':
+                frame = proto.frame_of(msg)
+                await server._send_frame(sid, frame)
+                return  # sent without waiting for an answer
+            if op == 'disconnect':
+                await server.disconnect(sid)
+                return
+            if op == 'get_session':
+                body = pickle.dumps(await server.get_session(sid))
+            elif op == 'save_session':
+                await server.save_session(sid, pickle.loads(msg.body))
+            elif op == 'transport':
+                body = server.transport(sid).encode()
+            else:
+                error = f'unknown operation {op!r}'
+        except KeyError as exc:
+            error = str(exc.args[0]) if exc.args else 'Session is disconnected'
+        await self.bus.publish(proto.channel(self.prefix, msg.sender),
+                               proto.result_message(msg.id, error, body).encode())
+
+    # -- server methods on sessions of other nodes ------------------------
+    def owner_of(self, sid: str) -> str | None:
+        """The tag of the other node that owns ``sid``; None when it is
+        this node's (or no node's)."""
+        owner = proto.owner_tag(sid)
+        return None if owner is None or owner == self.tag else owner
+
+    async def send(self, owner: str, sid: str, frame: str | bytes) -> None:
+        """``send``/``send_packet`` for a session of another node: in
+        order, without waiting for the owner."""
+        body = frame.encode() if isinstance(frame, str) else frame
+        msg = proto.op_message(next(self._ids), self.tag, 'send', sid, body,
+                               not isinstance(frame, str))
+        await self._tell(owner, sid, msg)
+
+    async def disconnect(self, owner: str, sid: str) -> None:
+        msg = proto.op_message(next(self._ids), self.tag, 'disconnect', sid)
+        await self._tell(owner, sid, msg)
+
+    async def _tell(self, owner: str, sid: str, msg: proto.Message) -> None:
+        try:
+            receivers = await self.bus.publish(
+                proto.channel(self.prefix, owner), msg.encode())
+        except BusError as exc:
+            self.logger.warning('%s: cannot reach node %s (%s)', sid, owner,
+                                exc)
+            return
+        if receivers == 0:
+            self.logger.warning('%s: cannot %s, no such session (node %s is '
+                                'gone)', sid, msg.header['op'], owner)
+
+    async def call(self, owner: str, sid: str, op: str,
+                   body: bytes = b'') -> bytes:
+        """Run ``op`` on the owner and return its result; KeyError when the
+        session is gone."""
+        msg = proto.op_message(next(self._ids), self.tag, op, sid, body)
+        try:
+            reply = await self._ask(owner, msg, 10.0)
+        except (OwnerGone, BusError, asyncio.TimeoutError) as exc:
+            raise KeyError(f'Session is disconnected ({sid} on node {owner}: '
+                           f'{type(exc).__name__} {exc})') from exc
+        error = reply.header.get('e')
+        if error is not None:
+            raise KeyError(error)
+        return reply.body
+
+
+class _ClientSide:
+    """The forwarder's end of a relayed WebSocket: what the owner sends is
+    written to the client in order by one task."""
+
+    def __init__(self, owner: str, ws: Any) -> None:
+        self.owner = owner
+        self.ws = ws
+        self.out: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+
+    async def write_loop(self) -> None:
+        ws, out = self.ws, self.out
+        try:
+            while True:
+                frame = await out.get()
+                if frame is None:
+                    break
+                await ws.send(frame)
+        except OSError:
+            pass
+        await ws.close()
+
+
+class _ForwardedExchange:
+    """``receive`` and ``send`` of the ASGI call that serves a forwarded
+    request on its owner."""
+
+    def __init__(self, node: AsyncNode, request_id: int, sender: str,
+                 reply_channel: str, req: proto.ForwardedRequest) -> None:
+        self.node = node
+        self.id = request_id
+        self.sender = sender
+        self.reply_channel = reply_channel
+        self.req = req
+        self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.answered = False
+        self.lost = False
+        self._connected = False
+        self._body_sent = False
+        self._start: dict[str, Any] | None = None
+        self._chunks: list[bytes] = []
+        self._gone = asyncio.Event()
+
+    async def reply(self, response: Response) -> None:
+        self.answered = True
+        receivers = await self.node.bus.publish(
+            self.reply_channel,
+            proto.response_message(self.id, response).encode())
+        if receivers == 0:
+            self.lost = True
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.req.websocket:
+            if not self._body_sent:
+                self._body_sent = True
+                return {'type': 'http.request', 'body': self.req.body,
+                        'more_body': False}
+            await self._gone.wait()
+            return {'type': 'http.disconnect'}
+        if not self._connected:
+            self._connected = True
+            return {'type': 'websocket.connect'}
+        frame = await self.inbox.get()
+        if frame is None:
+            return {'type': 'websocket.disconnect', 'code': 1000}
+        if isinstance(frame, str):
+            return {'type': 'websocket.receive', 'text': frame}
+        return {'type': 'websocket.receive', 'bytes': frame}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        kind = message['type']
+        node = self.node
+        if kind == 'websocket.send':
+            frame = message.get('text')
+            if frame is None:
+                frame = message.get('bytes') or b''
+            future = node.bus.publish_nowait(
+                self.reply_channel,
+                proto.frame_message(self.id, node.tag, frame, False).encode())
+            future.add_done_callback(self._frame_sent)
+        elif kind == 'websocket.accept':
+            self.answered = True
+            receivers = await node.bus.publish(
+                self.reply_channel, proto.Message(proto.ACCEPT, self.id).encode())
+            if receivers == 0:
+                self.inbox.put_nowait(None)
+        elif kind == 'websocket.close':
+            node.bus.publish_nowait(self.reply_channel, proto.close_message(
+                self.id, node.tag, False).encode())
+            self.inbox.put_nowait(None)
+        elif kind in ('http.response.start', 'websocket.http.response.start'):
+            self._start = message
+        elif kind in ('http.response.body', 'websocket.http.response.body'):
+            self._chunks.append(message.get('body') or b'')
+            if not message.get('more_body'):
+                start = self._start or {'status': 500, 'headers': []}
+                headers = [(k.decode('latin-1'), v.decode('latin-1'))
+                           for k, v in start.get('headers') or ()
+                           if k.lower() != b'content-length']
+                await self.reply(Response(int(start['status']), headers,
+                                          b''.join(self._chunks)))
+                self._gone.set()
+
+    def _frame_sent(self, future: asyncio.Future[int]) -> None:
+        if future.cancelled() or future.exception() is not None \
+                or future.result() == 0:
+            # The forwarder (or the bus) is gone: so is the WebSocket.
+            self.inbox.put_nowait(None)
+
+
+__all__ = ['AsyncNode', 'OwnerGone']

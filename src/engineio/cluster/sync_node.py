@@ -1,0 +1,453 @@
+"""The cluster driver of the blocking :class:`~engineio.Server`.
+
+The twin of :mod:`.async_node` on the server's runtime (threads, eventlet
+or gevent): a forwarded request is served on the owner through the
+server's own WSGI entry point with an environ made from the bus message,
+and a relayed WebSocket is a :class:`RelayWebSocket` the server accepts in
+place of a real one.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import pickle
+import secrets
+from typing import Any
+
+from ..sansio import cluster as proto
+from ..sansio.models import Response
+from .bus import Bus
+from .redis_bus import BusError, RedisBus
+
+WATCH_INTERVAL = 1.0
+START_TIMEOUT = 3.0
+
+
+class OwnerGone(Exception):
+    """The node that owns a session stopped listening."""
+
+
+class _Waiter:
+    """One answer awaited from another node."""
+
+    __slots__ = ('error', 'event', 'message', 'owner')
+
+    def __init__(self, runtime: Any, owner: str) -> None:
+        self.event = runtime.Event()
+        self.owner = owner
+        self.message: proto.Message | None = None
+        self.error: BaseException | None = None
+
+    def settle(self, message: proto.Message | None = None,
+               error: BaseException | None = None) -> None:
+        if not self.event.is_set():
+            self.message, self.error = message, error
+            self.event.set()
+
+
+class Node:
+    """One blocking :class:`~engineio.Server` as a node of a cluster."""
+
+    def __init__(self, server: Any, url: str | Bus,
+                 prefix: str = 'engineio') -> None:
+        self.server = server
+        self.logger: logging.Logger = server.logger
+        self.runtime = runtime = server._async
+        self.tag = secrets.token_urlsafe(6)[:proto.TAG_LENGTH]
+        self.prefix = prefix
+        self.channel = proto.channel(prefix, self.tag)
+        self.bus: Bus = RedisBus(url, self.logger, runtime) \
+            if isinstance(url, str) else url
+        self.started = False
+        self._lock = runtime.Lock()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, _Waiter] = {}
+        self._relays_out: dict[int, _ClientSide] = {}
+        self._relays_in: dict[tuple[str, int], RelayWebSocket] = {}
+        self._ops: Any = runtime.Queue()
+        self._watching = False
+
+    # -- life ------------------------------------------------------------
+    def make_sid(self) -> str:
+        return proto.make_sid(self.tag, secrets.token_urlsafe(12))
+
+    def start(self) -> None:
+        with self._lock:
+            if self.started:
+                return
+            self.started = True
+            self.runtime.spawn(self._run_ops)
+            try:
+                self.bus.start(self.channel, self._on_message, self._on_lost)
+                self.logger.info('cluster: node %s on %s', self.tag,
+                                 self.bus.url)
+            except BusError as exc:
+                self.logger.error('cluster: bus %s not reachable (%s); serving '
+                                  'local sessions, retrying', self.bus.url, exc)
+
+    def stop(self) -> None:
+        self.bus.close()
+        self._ops.put(None)
+        self.started = False
+
+    # -- incoming messages (in bus order, on the bus's reader) ------------
+    def _on_message(self, data: bytes) -> None:
+        try:
+            msg = proto.decode(data)
+        except ValueError as exc:
+            self.logger.warning('cluster: dropped a bad bus message (%s)', exc)
+            return
+        kind = msg.kind
+        if kind == proto.FRAME or kind == proto.CLOSE:
+            relay = self._relays_in.get((msg.sender, msg.id))
+            if relay is not None:
+                relay.inbox.put(proto.frame_of(msg) if kind == proto.FRAME
+                                else None)
+        elif kind == proto.FRAME_BACK or kind == proto.CLOSE_BACK:
+            side = self._relays_out.get(msg.id)
+            if side is not None:
+                side.out.put(proto.frame_of(msg)
+                             if kind == proto.FRAME_BACK else None)
+        elif kind in (proto.RESPONSE, proto.ACCEPT, proto.RESULT):
+            waiter = self._waiting.pop(msg.id, None)
+            if waiter is not None:
+                waiter.settle(msg)
+        elif kind == proto.REQUEST:
+            self.runtime.spawn(self._serve, msg)
+        elif kind == proto.OP:
+            self._ops.put(msg)
+
+    def _on_lost(self) -> None:
+        for waiter in list(self._waiting.values()):
+            waiter.settle(error=BusError('bus connection lost'))
+        self._waiting.clear()
+        for side in list(self._relays_out.values()):
+            side.out.put(None)
+        for relay in list(self._relays_in.values()):
+            relay.inbox.put(None)
+
+    # -- forwarding -------------------------------------------------------
+    def _ask(self, owner: str, msg: proto.Message,
+             timeout: float) -> proto.Message:
+        waiter = self._waiting[msg.id] = _Waiter(self.runtime, owner)
+        try:
+            if self.bus.publish(proto.channel(self.prefix, owner),
+                                msg.encode()) == 0:
+                raise OwnerGone(owner)
+            self._ensure_watch()
+            if not waiter.event.wait(timeout):
+                raise TimeoutError(f'no answer within {timeout:.0f} s')
+        finally:
+            self._waiting.pop(msg.id, None)
+        if waiter.error is not None:
+            raise waiter.error
+        assert waiter.message is not None
+        return waiter.message
+
+    def forward(self, route: Any, environ: dict[str, Any],
+                start_response: Any) -> Any:
+        from ..adapters import wsgi
+        req = environ['engineio.request']
+        body = b''
+        if req.method == 'POST':
+            try:
+                body = wsgi.read_body(
+                    environ, self.server.max_http_buffer_size) or b''
+            except OSError:
+                body = b''
+        fwd = proto.environ_request(environ, body, req.websocket)
+        sid = req.query.get('sid', '')
+        request_id = next(self._ids)
+        config = self.server.config
+        timeout = proto.forward_timeout(req.method, req.websocket,
+                                        config.ping_interval,
+                                        config.ping_timeout)
+        cors = route.headers
+        try:
+            reply = self._ask(route.owner, proto.request_message(
+                request_id, self.tag, sid, fwd), timeout)
+        except OwnerGone:
+            self.logger.info('%s: owner node %s is gone', sid, route.owner)
+            return wsgi.respond(start_response, proto.owner_gone(cors))
+        except BusError as exc:
+            self.logger.warning('%s: cannot forward to node %s (%s)', sid,
+                                route.owner, exc)
+            return wsgi.respond(start_response, proto.bus_unavailable(cors))
+        except TimeoutError:
+            self.logger.warning('%s: node %s did not answer within %.0f s',
+                                sid, route.owner, timeout)
+            return wsgi.respond(start_response, proto.owner_silent(cors))
+        if reply.kind == proto.RESPONSE:
+            return wsgi.respond(start_response, proto.response_of(reply),
+                                req.method == 'HEAD')
+        return self._relay(route.owner, request_id, environ, start_response)
+
+    def _relay(self, owner: str, relay_id: int, environ: dict[str, Any],
+               start_response: Any) -> Any:
+        from ..adapters import wsgi
+        owner_channel = proto.channel(self.prefix, owner)
+        ws = self.server._accept_websocket(environ)
+        if ws is None:
+            self._publish(owner_channel, proto.close_message(
+                relay_id, self.tag, True))
+            return wsgi.respond(start_response, proto.owner_gone([]))
+        side = self._relays_out[relay_id] = _ClientSide(self.runtime, owner, ws)
+        writer = self.runtime.spawn(side.write_loop)
+        self._ensure_watch()
+        try:
+            while not side.done:
+                frame = ws.wait()
+                if frame is None:
+                    break
+                if self.bus.publish(owner_channel, proto.frame_message(
+                        relay_id, self.tag, frame, True).encode()) == 0:
+                    break
+        except (OSError, BusError) as exc:
+            self.logger.info('relay %d ended: %s', relay_id, exc)
+        except Exception as exc:  # the WebSocket library's own errors
+            self.logger.info('relay %d ended: %s', relay_id, exc)
+        finally:
+            self._relays_out.pop(relay_id, None)
+            if not side.done:
+                self._publish(owner_channel, proto.close_message(
+                    relay_id, self.tag, True))
+                side.out.put(None)
+            writer.join()
+        return ws.finish_request()
+
+    def _publish(self, channel: str, msg: proto.Message) -> int:
+        try:
+            return self.bus.publish(channel, msg.encode())
+        except BusError:
+            return 0
+
+    def _ensure_watch(self) -> None:
+        with self._lock:
+            if self._watching:
+                return
+            self._watching = True
+        self.runtime.spawn(self._watch_owners)
+
+    def _watch_owners(self) -> None:
+        try:
+            while self._waiting or self._relays_out:
+                self.runtime.sleep(WATCH_INTERVAL)
+                owners = {w.owner for w in list(self._waiting.values())}
+                owners.update(s.owner for s in list(self._relays_out.values()))
+                for owner in owners:
+                    try:
+                        alive = self.bus.receivers(
+                            proto.channel(self.prefix, owner))
+                    except BusError:
+                        continue
+                    if alive:
+                        continue
+                    self.logger.warning('cluster: node %s is gone', owner)
+                    for key, waiter in list(self._waiting.items()):
+                        if waiter.owner == owner:
+                            waiter.settle(error=OwnerGone(owner))
+                            self._waiting.pop(key, None)
+                    for side in list(self._relays_out.values()):
+                        if side.owner == owner:
+                            side.out.put(None)
+        finally:
+            with self._lock:
+                self._watching = False
+
+    # -- owning -----------------------------------------------------------
+    def _serve(self, msg: proto.Message) -> None:
+        sender = msg.sender
+        reply_channel = proto.channel(self.prefix, sender)
+        try:
+            req = proto.forwarded_request(msg)
+        except ValueError as exc:
+            self.logger.warning('cluster: %s', exc)
+            return
+        environ = proto.forwarded_environ(req)
+        environ['wsgi.input'] = io.BytesIO(req.body)
+        if req.body:
+            environ['CONTENT_LENGTH'] = str(len(req.body))
+        relay = None
+        if req.websocket:
+            relay = RelayWebSocket(self, msg.id, reply_channel)
+            environ['engineio.relay'] = relay
+            self._relays_in[(sender, msg.id)] = relay
+        status: list[Any] = []
+
+        def start_response(line: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Any:
+            status[:] = [int(line.split(' ', 1)[0]), headers]
+            return lambda data: None
+
+        lost = False
+        try:
+            result = self.server.handle_request(environ, start_response)
+            body = b''.join(result)
+            if relay is None or not relay.accepted:
+                code, headers = status or (500, [])
+                headers = [(k, v) for k, v in headers
+                           if k.lower() != 'content-length']
+                lost = self._publish(reply_channel, proto.response_message(
+                    msg.id, Response(code, headers, body))) == 0
+        except Exception:
+            self.logger.exception('cluster: forwarded request failed')
+        finally:
+            self._relays_in.pop((sender, msg.id), None)
+        if lost and req.method == 'GET' and relay is None:
+            sid = msg.header.get('sid', '')
+            socket = self.server.sockets.get(sid)
+            if socket is not None:
+                self.logger.warning('%s: poll answer not delivered (node %s '
+                                    'gone)', sid, sender)
+                self.server._close(socket, self.server.reason.TRANSPORT_ERROR)
+
+    def _run_ops(self) -> None:
+        while True:
+            msg = self._ops.get()
+            if msg is None:
+                return
+            try:
+                self._run_op(msg)
+            except Exception:
+                self.logger.exception('cluster: op failed')
+
+    def _run_op(self, msg: proto.Message) -> None:
+        op = msg.header.get('op')
+        sid = str(msg.header.get('sid', ''))
+        server = self.server
+        error = None
+        body = b''
+        try:
+            if op == 'send':
+                server._send_frame(sid, proto.frame_of(msg))
+                return
+            if op == 'disconnect':
+                server.disconnect(sid)
+                return
+            if op == 'get_session':
+                body = pickle.dumps(server.get_session(sid))
+            elif op == 'save_session':
+                server.save_session(sid, pickle.loads(msg.body))
+            elif op == 'transport':
+                body = server.transport(sid).encode()
+            else:
+                error = f'unknown operation {op!r}'
+        except KeyError as exc:
+            error = str(exc.args[0]) if exc.args else 'Session is disconnected'
+        self._publish(proto.channel(self.prefix, msg.sender),
+                      proto.result_message(msg.id, error, body))
+
+    # -- server methods on sessions of other nodes ------------------------
+    def owner_of(self, sid: str) -> str | None:
+        owner = proto.owner_tag(sid)
+        return None if owner is None or owner == self.tag else owner
+
+    def send(self, owner: str, sid: str, frame: str | bytes) -> None:
+        body = frame.encode() if isinstance(frame, str) else frame
+        self._tell(owner, sid, proto.op_message(
+            next(self._ids), self.tag, 'send', sid, body,
+            not isinstance(frame, str)))
+
+    def disconnect(self, owner: str, sid: str) -> None:
+        self._tell(owner, sid, proto.op_message(next(self._ids), self.tag,
+                                                'disconnect', sid))
+
+    def _tell(self, owner: str, sid: str, msg: proto.Message) -> None:
+        try:
+            receivers = self.bus.publish(proto.channel(self.prefix, owner),
+                                         msg.encode())
+        except BusError as exc:
+            self.logger.warning('%s: cannot reach node %s (%s)', sid, owner,
+                                exc)
+            return
+        if receivers == 0:
+            self.logger.warning('%s: cannot %s, no such session (node %s is '
+                                'gone)', sid, msg.header['op'], owner)
+
+    def call(self, owner: str, sid: str, op: str, body: bytes = b'') -> bytes:
+        msg = proto.op_message(next(self._ids), self.tag, op, sid, body)
+        try:
+            reply = self._ask(owner, msg, 10.0)
+        except (OwnerGone, BusError, TimeoutError) as exc:
+            raise KeyError(f'Session is disconnected ({sid} on node {owner}: '
+                           f'{type(exc).__name__} {exc})') from exc
+        error = reply.header.get('e')
+        if error is not None:
+            raise KeyError(error)
+        return reply.body
+
+
+class _ClientSide:
+    """The forwarder's end of a relayed WebSocket."""
+
+    def __init__(self, runtime: Any, owner: str, ws: Any) -> None:
+        self.owner = owner
+        self.ws = ws
+        self.out: Any = runtime.Queue()
+        self.done = False
+
+    def write_loop(self) -> None:
+        try:
+            while True:
+                frame = self.out.get()
+                if frame is None:
+                    break
+                self.ws.send(frame)
+        except Exception:  # the client's connection is gone
+            pass
+        self.done = True
+        self.ws.close()
+
+
+class RelayWebSocket:
+    """The owner's end of a relayed WebSocket: a WebSocket as the blocking
+    server uses it (:class:`~engineio.adapters.protocols.BlockingWebSocket`)
+    whose frames travel over the bus."""
+
+    def __init__(self, node: Node, relay_id: int, reply_channel: str) -> None:
+        self.node = node
+        self.id = relay_id
+        self.reply_channel = reply_channel
+        self.inbox: Any = node.runtime.Queue()
+        self.accepted = False
+        self.closed = False
+
+    def accept(self) -> RelayWebSocket:
+        self.accepted = True
+        if self.node._publish(self.reply_channel,
+                              proto.Message(proto.ACCEPT, self.id)) == 0:
+            self.inbox.put(None)
+        return self
+
+    def send(self, frame: str | bytes) -> None:
+        if self.closed:
+            raise ConnectionError('relayed WebSocket is closed')
+        node = self.node
+        if node._publish(self.reply_channel, proto.frame_message(
+                self.id, node.tag, frame, False)) == 0:
+            self.closed = True
+            self.inbox.put(None)
+            raise ConnectionError('the relaying node is gone')
+
+    def wait(self) -> str | bytes | None:
+        if self.closed:
+            return None
+        frame: str | bytes | None = self.inbox.get()
+        if frame is None:
+            self.closed = True
+        return frame
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            node = self.node
+            node._publish(self.reply_channel,
+                          proto.close_message(self.id, node.tag, False))
+            self.inbox.put(None)
+
+    def finish_request(self) -> list[bytes]:
+        return []
+
+
+__all__ = ['Node', 'OwnerGone', 'RelayWebSocket']
