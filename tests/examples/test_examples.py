@@ -30,7 +30,12 @@ CASES = {
     'aiohttp_app.py': (['aiohttp'], 'aiohttp', '/'),
     'tornado_app.py': (['tornado'], 'tornado', '/'),
     'sanic_app.py': (['sanic'], 'sanic', '/'),
+    'cluster_uvicorn.py': (['uvicorn', 'redis'], 'uvicorn[standard] redis',
+                           None),
 }
+
+# Examples that need a Redis server (started for the test, stopped by PID).
+NEEDS_REDIS = {'cluster_uvicorn.py'}
 
 # The asyncio frameworks whose engineio adapter the example relies on.
 ADAPTERS = {'aiohttp_app.py': 'aiohttp', 'tornado_app.py': 'tornado',
@@ -53,8 +58,20 @@ def test_example_serves_the_official_client(example: str,
     if mode is not None:
         assert importlib.util.find_spec(f'engineio.adapters.{mode}'), \
             f'{example}: engineio has no adapter for async_mode={mode!r} yet'
-    proc, port = start_server([sys.executable, str(EXAMPLES / example), '0'],
-                              timeout=60)
+    redis = None
+    env = {}
+    if example in NEEDS_REDIS:
+        from cluster.helpers import RedisServer
+        redis = RedisServer()
+        env['REDIS_URL'] = redis.url
+    try:
+        proc, port = start_server(
+            [sys.executable, str(EXAMPLES / example), '0'], env=env,
+            timeout=60)
+    except BaseException:
+        if redis is not None:
+            redis.close()
+        raise
     try:
         url = f'http://127.0.0.1:{port}'
         result = node_client(url, 'echo', 'polling,websocket')
@@ -71,3 +88,5 @@ def test_example_serves_the_official_client(example: str,
         proc.wait_for(rf'{result["sid"]}: upgraded to websocket', timeout=10)
     finally:
         proc.stop()
+        if redis is not None:
+            redis.close()
