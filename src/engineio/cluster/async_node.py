@@ -8,7 +8,6 @@ the client had sent it there, so the protocol rules are the core's, once.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import pickle
 import secrets
@@ -16,6 +15,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from ..sansio import cluster as proto
+from ..sansio.cluster import Delivery, Failure
 from ..sansio.models import Response
 from .bus import AsyncBus
 from .redis_bus import AsyncRedisBus, BusError
@@ -38,14 +38,14 @@ class AsyncNode:
                  prefix: str = 'engineio') -> None:
         self.server = server
         self.logger: logging.Logger = server.logger
-        self.tag = secrets.token_urlsafe(6)[:proto.TAG_LENGTH]
-        self.prefix = prefix
-        self.channel = proto.channel(prefix, self.tag)
+        self.state = proto.NodeState(
+            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], prefix)
+        self.tag = self.state.tag
+        self.owner_of = self.state.owner_of
         self.bus: AsyncBus = AsyncRedisBus(url, self.logger) \
             if isinstance(url, str) else url
         self.started = False
         self._start_lock: asyncio.Lock | None = None
-        self._ids = itertools.count(1)
         # Forwarded requests and ops waiting for the owner's first answer,
         # with the owner's tag (for the watch).
         self._waiting: dict[int, tuple[asyncio.Future[proto.Message], str]] = {}
@@ -59,7 +59,7 @@ class AsyncNode:
 
     # -- life ------------------------------------------------------------
     def make_sid(self) -> str:
-        return proto.make_sid(self.tag, secrets.token_urlsafe(12))
+        return self.state.make_sid(secrets.token_urlsafe(12))
 
     async def start(self) -> None:
         """Subscribe to this node's channel (once, on the first request)."""
@@ -72,7 +72,7 @@ class AsyncNode:
             self._spawn(self._run_ops())
             try:
                 await asyncio.wait_for(asyncio.shield(self.bus.start(
-                    self.channel, self._on_message, self._on_lost)),
+                    self.state.channel, self._on_message, self._on_lost)),
                     START_TIMEOUT)
                 self.logger.info('cluster: node %s on %s', self.tag,
                                  self.bus.url)
@@ -97,29 +97,26 @@ class AsyncNode:
     # -- incoming messages (in bus order) ---------------------------------
     def _on_message(self, data: bytes) -> None:
         try:
-            msg = proto.decode(data)
+            where, key, payload = proto.deliver(proto.decode(data))
         except ValueError as exc:
             self.logger.warning('cluster: dropped a bad bus message (%s)', exc)
             return
-        kind = msg.kind
-        if kind == proto.FRAME or kind == proto.CLOSE:
-            inbox = self._relays_in.get((msg.sender, msg.id))
+        if where is Delivery.TO_OWNED_RELAY:
+            inbox = self._relays_in.get(key)
             if inbox is not None:
-                inbox.put_nowait(proto.frame_of(msg) if kind == proto.FRAME
-                                 else None)
-        elif kind == proto.FRAME_BACK or kind == proto.CLOSE_BACK:
-            side = self._relays_out.get(msg.id)
+                inbox.put_nowait(payload)
+        elif where is Delivery.TO_CLIENT_RELAY:
+            side = self._relays_out.get(key)
             if side is not None:
-                side.out.put_nowait(proto.frame_of(msg)
-                                    if kind == proto.FRAME_BACK else None)
-        elif kind in (proto.RESPONSE, proto.ACCEPT, proto.RESULT):
-            waiting = self._waiting.pop(msg.id, None)
+                side.out.put_nowait(payload)
+        elif where is Delivery.ANSWER:
+            waiting = self._waiting.pop(key, None)
             if waiting is not None and not waiting[0].done():
-                waiting[0].set_result(msg)
-        elif kind == proto.REQUEST:
-            self._spawn(self._serve(msg))
-        elif kind == proto.OP and self._ops is not None:
-            self._ops.put_nowait(msg)
+                waiting[0].set_result(payload)
+        elif where is Delivery.SERVE:
+            self._spawn(self._serve(payload))
+        elif self._ops is not None:
+            self._ops.put_nowait(payload)
 
     def _on_lost(self) -> None:
         """The subscription broke: what was in flight may be lost, so every
@@ -134,20 +131,25 @@ class AsyncNode:
             inbox.put_nowait(None)
 
     # -- forwarding (this node got a request for another's session) -------
-    async def _ask(self, owner: str, msg: proto.Message,
-                   timeout: float) -> proto.Message:
-        """Publish ``msg`` to ``owner`` and wait for its answer; OwnerGone,
-        BusError or asyncio.TimeoutError."""
+    async def _ask(self, owner: str, msg: proto.Message, timeout: float
+                   ) -> proto.Message | tuple[Failure, str]:
+        """Publish ``msg`` to ``owner`` and wait for its answer, or say
+        why there is none."""
         future: asyncio.Future[proto.Message] = \
             asyncio.get_running_loop().create_future()
         self._waiting[msg.id] = (future, owner)
         try:
-            receivers = await self.bus.publish(
-                proto.channel(self.prefix, owner), msg.encode())
-            if receivers == 0:
-                raise OwnerGone(owner)
+            if await self.bus.publish(self.state.channel_of(owner),
+                                      msg.encode()) == 0:
+                return Failure.OWNER_GONE, ''
             self._ensure_watch()
             return await asyncio.wait_for(future, timeout)
+        except OwnerGone:
+            return Failure.OWNER_GONE, ''
+        except BusError as exc:
+            return Failure.BUS_DOWN, str(exc)
+        except asyncio.TimeoutError:
+            return Failure.TIMEOUT, f'{timeout:.0f} s'
         finally:
             self._waiting.pop(msg.id, None)
 
@@ -162,35 +164,25 @@ class AsyncNode:
                 body = await environ['wsgi.input'].read(limit + 1)
             except OSError:
                 body = b''
-        fwd = proto.environ_request(environ, body, req.websocket)
         sid = req.query.get('sid', '')
-        request_id = next(self._ids)
+        msg = self.state.request(sid, proto.environ_request(
+            environ, body, req.websocket))
         config = self.server.config
-        timeout = proto.forward_timeout(req.method, req.websocket,
-                                        config.ping_interval,
-                                        config.ping_timeout)
-        cors = route.headers
-        try:
-            reply = await self._ask(route.owner, proto.request_message(
-                request_id, self.tag, sid, fwd), timeout)
-        except OwnerGone:
-            self.logger.info('%s: owner node %s is gone', sid, route.owner)
-            return await exchange.respond(proto.owner_gone(cors))
-        except BusError as exc:
-            self.logger.warning('%s: cannot forward to node %s (%s)', sid,
-                                route.owner, exc)
-            return await exchange.respond(proto.bus_unavailable(cors))
-        except asyncio.TimeoutError:
-            self.logger.warning('%s: node %s did not answer within %.0f s',
-                                sid, route.owner, timeout)
-            return await exchange.respond(proto.owner_silent(cors))
+        reply = await self._ask(route.owner, msg, proto.forward_timeout(
+            req.method, req.websocket, config.ping_interval,
+            config.ping_timeout))
+        if isinstance(reply, tuple):
+            self.logger.warning(proto.describe_failure(reply[0], sid,
+                                                       route.owner, reply[1]))
+            return await exchange.respond(
+                proto.failure_response(reply[0], route.headers))
         if reply.kind == proto.RESPONSE:
             return await exchange.respond(proto.response_of(reply))
-        return await self._relay(route.owner, request_id, exchange)
+        return await self._relay(route.owner, msg.id, exchange)
 
     async def _relay(self, owner: str, relay_id: int, exchange: Any) -> Any:
         """Carry a WebSocket's frames between the client and the owner."""
-        owner_channel = proto.channel(self.prefix, owner)
+        owner_channel = self.state.channel_of(owner)
         ws = None
         try:
             ws = await exchange.accept_websocket(
@@ -200,8 +192,8 @@ class AsyncNode:
             self.logger.info('relay %d: WebSocket handshake failed: %s',
                              relay_id, exc)
         if ws is None:
-            self.bus.publish_nowait(owner_channel, proto.close_message(
-                relay_id, self.tag, True).encode())
+            self.bus.publish_nowait(owner_channel,
+                                    self.state.close(relay_id, True))
             return await exchange.respond(proto.owner_gone([]))
         side = self._relays_out[relay_id] = _ClientSide(owner, ws)
         writer = self._spawn(side.write_loop())
@@ -211,17 +203,16 @@ class AsyncNode:
                 frame = await ws.wait()
                 if frame is None:
                     break
-                receivers = await self.bus.publish(owner_channel, proto.frame_message(
-                    relay_id, self.tag, frame, True).encode())
-                if receivers == 0:
+                if await self.bus.publish(owner_channel, self.state.frame(
+                        relay_id, frame, True)) == 0:
                     break
         except (OSError, BusError) as exc:
             self.logger.info('relay %d ended: %s', relay_id, exc)
         finally:
             self._relays_out.pop(relay_id, None)
             if not writer.done():
-                self.bus.publish_nowait(owner_channel, proto.close_message(
-                    relay_id, self.tag, True).encode())
+                self.bus.publish_nowait(owner_channel,
+                                        self.state.close(relay_id, True))
                 side.out.put_nowait(None)
             await writer
         return await exchange.finish_websocket()
@@ -240,7 +231,7 @@ class AsyncNode:
             for owner in owners:
                 try:
                     alive = await self.bus.receivers(
-                        proto.channel(self.prefix, owner))
+                        self.state.channel_of(owner))
                 except BusError:
                     continue  # the read loop reports the bus itself
                 if alive:
@@ -257,7 +248,7 @@ class AsyncNode:
     # -- owning (another node forwarded a request for a session here) -----
     async def _serve(self, msg: proto.Message) -> None:
         sender = msg.sender
-        reply_channel = proto.channel(self.prefix, sender)
+        reply_channel = self.state.channel_of(sender)
         try:
             req = proto.forwarded_request(msg)
         except ValueError as exc:
@@ -321,50 +312,38 @@ class AsyncNode:
                 error = f'unknown operation {op!r}'
         except KeyError as exc:
             error = str(exc.args[0]) if exc.args else 'Session is disconnected'
-        await self.bus.publish(proto.channel(self.prefix, msg.sender),
+        await self.bus.publish(self.state.channel_of(msg.sender),
                                proto.result_message(msg.id, error, body).encode())
 
     # -- server methods on sessions of other nodes ------------------------
-    def owner_of(self, sid: str) -> str | None:
-        """The tag of the other node that owns ``sid``; None when it is
-        this node's (or no node's)."""
-        owner = proto.owner_tag(sid)
-        return None if owner is None or owner == self.tag else owner
-
     async def send(self, owner: str, sid: str, frame: str | bytes) -> None:
         """``send``/``send_packet`` for a session of another node: in
         order, without waiting for the owner."""
-        body = frame.encode() if isinstance(frame, str) else frame
-        msg = proto.op_message(next(self._ids), self.tag, 'send', sid, body,
-                               not isinstance(frame, str))
-        await self._tell(owner, sid, msg)
+        await self._tell(owner, sid, self.state.op('send', sid, frame))
 
     async def disconnect(self, owner: str, sid: str) -> None:
-        msg = proto.op_message(next(self._ids), self.tag, 'disconnect', sid)
-        await self._tell(owner, sid, msg)
+        await self._tell(owner, sid, self.state.op('disconnect', sid))
 
     async def _tell(self, owner: str, sid: str, msg: proto.Message) -> None:
         try:
-            receivers = await self.bus.publish(
-                proto.channel(self.prefix, owner), msg.encode())
+            receivers = await self.bus.publish(self.state.channel_of(owner),
+                                               msg.encode())
         except BusError as exc:
-            self.logger.warning('%s: cannot reach node %s (%s)', sid, owner,
-                                exc)
-            return
+            receivers, detail = 0, str(exc)
+        else:
+            detail = f'node {owner} is gone'
         if receivers == 0:
-            self.logger.warning('%s: cannot %s, no such session (node %s is '
-                                'gone)', sid, msg.header['op'], owner)
+            self.logger.warning('%s: cannot %s (%s)', sid, msg.header['op'],
+                                detail)
 
     async def call(self, owner: str, sid: str, op: str,
                    body: bytes = b'') -> bytes:
         """Run ``op`` on the owner and return its result; KeyError when the
         session is gone."""
-        msg = proto.op_message(next(self._ids), self.tag, op, sid, body)
-        try:
-            reply = await self._ask(owner, msg, 10.0)
-        except (OwnerGone, BusError, asyncio.TimeoutError) as exc:
-            raise KeyError(f'Session is disconnected ({sid} on node {owner}: '
-                           f'{type(exc).__name__} {exc})') from exc
+        reply = await self._ask(owner, self.state.op(op, sid, body), 10.0)
+        if isinstance(reply, tuple):
+            raise KeyError(proto.op_error(
+                proto.describe_failure(reply[0], sid, owner, reply[1])))
         error = reply.header.get('e')
         if error is not None:
             raise KeyError(error)
@@ -447,8 +426,7 @@ class _ForwardedExchange:
             if frame is None:
                 frame = message.get('bytes') or b''
             future = node.bus.publish_nowait(
-                self.reply_channel,
-                proto.frame_message(self.id, node.tag, frame, False).encode())
+                self.reply_channel, node.state.frame(self.id, frame, False))
             future.add_done_callback(self._frame_sent)
         elif kind == 'websocket.accept':
             self.answered = True
@@ -457,8 +435,8 @@ class _ForwardedExchange:
             if receivers == 0:
                 self.inbox.put_nowait(None)
         elif kind == 'websocket.close':
-            node.bus.publish_nowait(self.reply_channel, proto.close_message(
-                self.id, node.tag, False).encode())
+            node.bus.publish_nowait(self.reply_channel,
+                                    node.state.close(self.id, False))
             self.inbox.put_nowait(None)
         elif kind in ('http.response.start', 'websocket.http.response.start'):
             self._start = message

@@ -9,13 +9,13 @@ place of a real one.
 from __future__ import annotations
 
 import io
-import itertools
 import logging
 import pickle
 import secrets
 from typing import Any
 
 from ..sansio import cluster as proto
+from ..sansio.cluster import Delivery, Failure
 from ..sansio.models import Response
 from .bus import Bus
 from .redis_bus import BusError, RedisBus
@@ -54,14 +54,14 @@ class Node:
         self.server = server
         self.logger: logging.Logger = server.logger
         self.runtime = runtime = server._async
-        self.tag = secrets.token_urlsafe(6)[:proto.TAG_LENGTH]
-        self.prefix = prefix
-        self.channel = proto.channel(prefix, self.tag)
+        self.state = proto.NodeState(
+            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], prefix)
+        self.tag = self.state.tag
+        self.owner_of = self.state.owner_of
         self.bus: Bus = RedisBus(url, self.logger, runtime) \
             if isinstance(url, str) else url
         self.started = False
         self._lock = runtime.Lock()
-        self._ids = itertools.count(1)
         self._waiting: dict[int, _Waiter] = {}
         self._relays_out: dict[int, _ClientSide] = {}
         self._relays_in: dict[tuple[str, int], RelayWebSocket] = {}
@@ -70,7 +70,7 @@ class Node:
 
     # -- life ------------------------------------------------------------
     def make_sid(self) -> str:
-        return proto.make_sid(self.tag, secrets.token_urlsafe(12))
+        return self.state.make_sid(secrets.token_urlsafe(12))
 
     def start(self) -> None:
         with self._lock:
@@ -79,7 +79,8 @@ class Node:
             self.started = True
             self.runtime.spawn(self._run_ops)
             try:
-                self.bus.start(self.channel, self._on_message, self._on_lost)
+                self.bus.start(self.state.channel, self._on_message,
+                               self._on_lost)
                 self.logger.info('cluster: node %s on %s', self.tag,
                                  self.bus.url)
             except BusError as exc:
@@ -94,29 +95,26 @@ class Node:
     # -- incoming messages (in bus order, on the bus's reader) ------------
     def _on_message(self, data: bytes) -> None:
         try:
-            msg = proto.decode(data)
+            where, key, payload = proto.deliver(proto.decode(data))
         except ValueError as exc:
             self.logger.warning('cluster: dropped a bad bus message (%s)', exc)
             return
-        kind = msg.kind
-        if kind == proto.FRAME or kind == proto.CLOSE:
-            relay = self._relays_in.get((msg.sender, msg.id))
+        if where is Delivery.TO_OWNED_RELAY:
+            relay = self._relays_in.get(key)
             if relay is not None:
-                relay.inbox.put(proto.frame_of(msg) if kind == proto.FRAME
-                                else None)
-        elif kind == proto.FRAME_BACK or kind == proto.CLOSE_BACK:
-            side = self._relays_out.get(msg.id)
+                relay.inbox.put(payload)
+        elif where is Delivery.TO_CLIENT_RELAY:
+            side = self._relays_out.get(key)
             if side is not None:
-                side.out.put(proto.frame_of(msg)
-                             if kind == proto.FRAME_BACK else None)
-        elif kind in (proto.RESPONSE, proto.ACCEPT, proto.RESULT):
-            waiter = self._waiting.pop(msg.id, None)
+                side.out.put(payload)
+        elif where is Delivery.ANSWER:
+            waiter = self._waiting.pop(key, None)
             if waiter is not None:
-                waiter.settle(msg)
-        elif kind == proto.REQUEST:
-            self.runtime.spawn(self._serve, msg)
-        elif kind == proto.OP:
-            self._ops.put(msg)
+                waiter.settle(payload)
+        elif where is Delivery.SERVE:
+            self.runtime.spawn(self._serve, payload)
+        else:
+            self._ops.put(payload)
 
     def _on_lost(self) -> None:
         for waiter in list(self._waiting.values()):
@@ -128,25 +126,32 @@ class Node:
             relay.inbox.put(None)
 
     # -- forwarding -------------------------------------------------------
-    def _ask(self, owner: str, msg: proto.Message,
-             timeout: float) -> proto.Message:
+    def _ask(self, owner: str, msg: proto.Message, timeout: float
+             ) -> proto.Message | tuple[Failure, str]:
+        """Publish ``msg`` to ``owner`` and wait for its answer, or say
+        why there is none."""
         waiter = self._waiting[msg.id] = _Waiter(self.runtime, owner)
         try:
-            if self.bus.publish(proto.channel(self.prefix, owner),
+            if self.bus.publish(self.state.channel_of(owner),
                                 msg.encode()) == 0:
-                raise OwnerGone(owner)
+                return Failure.OWNER_GONE, ''
             self._ensure_watch()
             if not waiter.event.wait(timeout):
-                raise TimeoutError(f'no answer within {timeout:.0f} s')
+                return Failure.TIMEOUT, f'{timeout:.0f} s'
+        except BusError as exc:
+            return Failure.BUS_DOWN, str(exc)
         finally:
             self._waiting.pop(msg.id, None)
+        if isinstance(waiter.error, OwnerGone):
+            return Failure.OWNER_GONE, ''
         if waiter.error is not None:
-            raise waiter.error
+            return Failure.BUS_DOWN, str(waiter.error)
         assert waiter.message is not None
         return waiter.message
 
     def forward(self, route: Any, environ: dict[str, Any],
                 start_response: Any) -> Any:
+        """Serve a request for a session of another node."""
         from ..adapters import wsgi
         req = environ['engineio.request']
         body = b''
@@ -156,41 +161,30 @@ class Node:
                     environ, self.server.max_http_buffer_size) or b''
             except OSError:
                 body = b''
-        fwd = proto.environ_request(environ, body, req.websocket)
         sid = req.query.get('sid', '')
-        request_id = next(self._ids)
+        msg = self.state.request(sid, proto.environ_request(
+            environ, body, req.websocket))
         config = self.server.config
-        timeout = proto.forward_timeout(req.method, req.websocket,
-                                        config.ping_interval,
-                                        config.ping_timeout)
-        cors = route.headers
-        try:
-            reply = self._ask(route.owner, proto.request_message(
-                request_id, self.tag, sid, fwd), timeout)
-        except OwnerGone:
-            self.logger.info('%s: owner node %s is gone', sid, route.owner)
-            return wsgi.respond(start_response, proto.owner_gone(cors))
-        except BusError as exc:
-            self.logger.warning('%s: cannot forward to node %s (%s)', sid,
-                                route.owner, exc)
-            return wsgi.respond(start_response, proto.bus_unavailable(cors))
-        except TimeoutError:
-            self.logger.warning('%s: node %s did not answer within %.0f s',
-                                sid, route.owner, timeout)
-            return wsgi.respond(start_response, proto.owner_silent(cors))
+        reply = self._ask(route.owner, msg, proto.forward_timeout(
+            req.method, req.websocket, config.ping_interval,
+            config.ping_timeout))
+        if isinstance(reply, tuple):
+            self.logger.warning(proto.describe_failure(reply[0], sid,
+                                                       route.owner, reply[1]))
+            return wsgi.respond(start_response,
+                                proto.failure_response(reply[0], route.headers))
         if reply.kind == proto.RESPONSE:
             return wsgi.respond(start_response, proto.response_of(reply),
                                 req.method == 'HEAD')
-        return self._relay(route.owner, request_id, environ, start_response)
+        return self._relay(route.owner, msg.id, environ, start_response)
 
     def _relay(self, owner: str, relay_id: int, environ: dict[str, Any],
                start_response: Any) -> Any:
         from ..adapters import wsgi
-        owner_channel = proto.channel(self.prefix, owner)
+        owner_channel = self.state.channel_of(owner)
         ws = self.server._accept_websocket(environ)
         if ws is None:
-            self._publish(owner_channel, proto.close_message(
-                relay_id, self.tag, True))
+            self._publish(owner_channel, self.state.close(relay_id, True))
             return wsgi.respond(start_response, proto.owner_gone([]))
         side = self._relays_out[relay_id] = _ClientSide(self.runtime, owner, ws)
         writer = self.runtime.spawn(side.write_loop)
@@ -200,8 +194,8 @@ class Node:
                 frame = ws.wait()
                 if frame is None:
                     break
-                if self.bus.publish(owner_channel, proto.frame_message(
-                        relay_id, self.tag, frame, True).encode()) == 0:
+                if self.bus.publish(owner_channel, self.state.frame(
+                        relay_id, frame, True)) == 0:
                     break
         except (OSError, BusError) as exc:
             self.logger.info('relay %d ended: %s', relay_id, exc)
@@ -210,15 +204,15 @@ class Node:
         finally:
             self._relays_out.pop(relay_id, None)
             if not side.done:
-                self._publish(owner_channel, proto.close_message(
-                    relay_id, self.tag, True))
+                self._publish(owner_channel, self.state.close(relay_id, True))
                 side.out.put(None)
             writer.join()
         return ws.finish_request()
 
-    def _publish(self, channel: str, msg: proto.Message) -> int:
+    def _publish(self, channel: str, msg: proto.Message | bytes) -> int:
         try:
-            return self.bus.publish(channel, msg.encode())
+            return self.bus.publish(
+                channel, msg if isinstance(msg, bytes) else msg.encode())
         except BusError:
             return 0
 
@@ -238,7 +232,7 @@ class Node:
                 for owner in owners:
                     try:
                         alive = self.bus.receivers(
-                            proto.channel(self.prefix, owner))
+                            self.state.channel_of(owner))
                     except BusError:
                         continue
                     if alive:
@@ -258,7 +252,7 @@ class Node:
     # -- owning -----------------------------------------------------------
     def _serve(self, msg: proto.Message) -> None:
         sender = msg.sender
-        reply_channel = proto.channel(self.prefix, sender)
+        reply_channel = self.state.channel_of(sender)
         try:
             req = proto.forwarded_request(msg)
         except ValueError as exc:
@@ -335,43 +329,37 @@ class Node:
                 error = f'unknown operation {op!r}'
         except KeyError as exc:
             error = str(exc.args[0]) if exc.args else 'Session is disconnected'
-        self._publish(proto.channel(self.prefix, msg.sender),
+        self._publish(self.state.channel_of(msg.sender),
                       proto.result_message(msg.id, error, body))
 
     # -- server methods on sessions of other nodes ------------------------
-    def owner_of(self, sid: str) -> str | None:
-        owner = proto.owner_tag(sid)
-        return None if owner is None or owner == self.tag else owner
-
     def send(self, owner: str, sid: str, frame: str | bytes) -> None:
-        body = frame.encode() if isinstance(frame, str) else frame
-        self._tell(owner, sid, proto.op_message(
-            next(self._ids), self.tag, 'send', sid, body,
-            not isinstance(frame, str)))
+        """``send``/``send_packet`` for a session of another node: in
+        order, without waiting for the owner."""
+        self._tell(owner, sid, self.state.op('send', sid, frame))
 
     def disconnect(self, owner: str, sid: str) -> None:
-        self._tell(owner, sid, proto.op_message(next(self._ids), self.tag,
-                                                'disconnect', sid))
+        self._tell(owner, sid, self.state.op('disconnect', sid))
 
     def _tell(self, owner: str, sid: str, msg: proto.Message) -> None:
         try:
-            receivers = self.bus.publish(proto.channel(self.prefix, owner),
+            receivers = self.bus.publish(self.state.channel_of(owner),
                                          msg.encode())
         except BusError as exc:
-            self.logger.warning('%s: cannot reach node %s (%s)', sid, owner,
-                                exc)
-            return
+            receivers, detail = 0, str(exc)
+        else:
+            detail = f'node {owner} is gone'
         if receivers == 0:
-            self.logger.warning('%s: cannot %s, no such session (node %s is '
-                                'gone)', sid, msg.header['op'], owner)
+            self.logger.warning('%s: cannot %s (%s)', sid, msg.header['op'],
+                                detail)
 
     def call(self, owner: str, sid: str, op: str, body: bytes = b'') -> bytes:
-        msg = proto.op_message(next(self._ids), self.tag, op, sid, body)
-        try:
-            reply = self._ask(owner, msg, 10.0)
-        except (OwnerGone, BusError, TimeoutError) as exc:
-            raise KeyError(f'Session is disconnected ({sid} on node {owner}: '
-                           f'{type(exc).__name__} {exc})') from exc
+        """Run ``op`` on the owner and return its result; KeyError when the
+        session is gone."""
+        reply = self._ask(owner, self.state.op(op, sid, body), 10.0)
+        if isinstance(reply, tuple):
+            raise KeyError(proto.op_error(
+                proto.describe_failure(reply[0], sid, owner, reply[1])))
         error = reply.header.get('e')
         if error is not None:
             raise KeyError(error)
@@ -424,8 +412,8 @@ class RelayWebSocket:
         if self.closed:
             raise ConnectionError('relayed WebSocket is closed')
         node = self.node
-        if node._publish(self.reply_channel, proto.frame_message(
-                self.id, node.tag, frame, False)) == 0:
+        if node._publish(self.reply_channel,
+                         node.state.frame(self.id, frame, False)) == 0:
             self.closed = True
             self.inbox.put(None)
             raise ConnectionError('the relaying node is gone')
@@ -442,8 +430,7 @@ class RelayWebSocket:
         if not self.closed:
             self.closed = True
             node = self.node
-            node._publish(self.reply_channel,
-                          proto.close_message(self.id, node.tag, False))
+            node._publish(self.reply_channel, node.state.close(self.id, False))
             self.inbox.put(None)
 
     def finish_request(self) -> list[bytes]:

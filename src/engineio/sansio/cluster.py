@@ -29,6 +29,8 @@ result).
 """
 from __future__ import annotations
 
+import enum
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -295,3 +297,121 @@ def forward_timeout(method: str, websocket: bool, ping_interval: float,
     if method == 'GET' and not websocket:
         return ping_interval + ping_timeout + 5.0
     return 10.0
+
+
+# -- what a node does with what arrives ------------------------------------
+class Delivery(enum.Enum):
+    """Where a message that arrived on this node's channel goes."""
+
+    #: A frame (None: the close) for a WebSocket this node owns and another
+    #: node relays; key: (forwarder tag, relay id).
+    TO_OWNED_RELAY = 'owned relay'
+    #: A frame (None: the close) for a client WebSocket this node relays;
+    #: key: relay id.
+    TO_CLIENT_RELAY = 'client relay'
+    #: The answer to a request or op this node sent; key: its id.
+    ANSWER = 'answer'
+    #: A request to serve for a session this node owns (concurrently).
+    SERVE = 'serve'
+    #: A server method to run for a session this node owns (in order).
+    OP = 'op'
+
+
+def deliver(msg: Message) -> tuple[Delivery, Any, Any]:
+    """``(where, key, payload)`` for a message; ValueError for a kind no
+    node sends."""
+    kind = msg.kind
+    if kind in (FRAME, CLOSE):
+        return (Delivery.TO_OWNED_RELAY, (msg.sender, msg.id),
+                frame_of(msg) if kind == FRAME else None)
+    if kind in (FRAME_BACK, CLOSE_BACK):
+        return (Delivery.TO_CLIENT_RELAY, msg.id,
+                frame_of(msg) if kind == FRAME_BACK else None)
+    if kind in (RESPONSE, ACCEPT, RESULT):
+        return Delivery.ANSWER, msg.id, msg
+    if kind == REQUEST:
+        return Delivery.SERVE, msg.id, msg
+    if kind == OP:
+        return Delivery.OP, msg.id, msg
+    raise ValueError(f'unknown bus message kind {kind!r}')
+
+
+class Failure(enum.Enum):
+    """Why a forwarded request got no answer from the owner."""
+
+    #: No node listens on the owner's channel (PUBLISH reached no one, or
+    #: the owner stopped listening while the request waited).
+    OWNER_GONE = 'owner gone'
+    #: The bus cannot be reached.
+    BUS_DOWN = 'bus down'
+    #: The owner took the request and did not answer in time.
+    TIMEOUT = 'timeout'
+
+
+def failure_response(failure: Failure, cors: Headers) -> Response:
+    """What the client gets for a forwarded request that failed."""
+    if failure is Failure.OWNER_GONE:
+        return owner_gone(cors)
+    if failure is Failure.BUS_DOWN:
+        return bus_unavailable(cors)
+    return owner_silent(cors)
+
+
+def describe_failure(failure: Failure, sid: str, owner: str,
+                     detail: str = '') -> str:
+    """The log line of a failed forwarded request."""
+    if failure is Failure.OWNER_GONE:
+        return f'{sid}: owner node {owner} is gone'
+    if failure is Failure.BUS_DOWN:
+        return f'{sid}: cannot forward to node {owner} ({detail})'
+    return f'{sid}: node {owner} did not answer ({detail})'
+
+
+def op_error(detail: str) -> str:
+    """The error an op for a session of another node raises (KeyError),
+    worded as the local one."""
+    return f'Session is disconnected ({detail})'
+
+
+class NodeState:
+    """What both nodes (blocking and asyncio) know of themselves: the tag,
+    the channels, the ids of what they send."""
+
+    def __init__(self, tag: str, prefix: str = 'engineio') -> None:
+        self.tag = tag
+        self.prefix = prefix
+        self.channel = channel(prefix, tag)
+        self._ids = itertools.count(1)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def channel_of(self, tag: str) -> str:
+        return channel(self.prefix, tag)
+
+    def make_sid(self, random_part: str) -> str:
+        return make_sid(self.tag, random_part)
+
+    def owner_of(self, sid: str) -> str | None:
+        """The tag of the other node that owns ``sid``; None when it is
+        this node's (or no node's)."""
+        owner = owner_tag(sid)
+        return None if owner is None or owner == self.tag else owner
+
+    def request(self, sid: str, req: ForwardedRequest) -> Message:
+        return request_message(self.next_id(), self.tag, sid, req)
+
+    def op(self, op: str, sid: str, payload: str | bytes = b'') -> Message:
+        """An ``op`` message; ``send`` carries a frame (text or binary)."""
+        if isinstance(payload, str):
+            return op_message(self.next_id(), self.tag, op, sid,
+                              payload.encode())
+        return op_message(self.next_id(), self.tag, op, sid, payload,
+                          binary=op == 'send')
+
+    def frame(self, relay_id: int, frame: str | bytes,
+              to_owner: bool) -> bytes:
+        return frame_message(relay_id, self.tag, frame, to_owner).encode()
+
+    def close(self, relay_id: int, to_owner: bool) -> bytes:
+        return close_message(relay_id, self.tag, to_owner).encode()
