@@ -151,8 +151,8 @@ class BaseServer(EventHandlers):
         self._node: Any = None
         self._init_driver()
         if cluster is not None:
+            # (The node sets core.node: its tag, which names its sessions.)
             self._node = self._make_node(cluster)
-            self.core.node = self._node.tag
 
     def _set_option(self, option: Option, value: Any) -> None:
         if not option.settable:

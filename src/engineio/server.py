@@ -62,11 +62,9 @@ class Server(BaseServer):
 
     def _make_node(self, url: Any) -> Any:
         from .cluster.sync_node import Node
-        if not self._async.socket_is_green():
-            raise ValueError(
-                f'cluster= under async_mode {self.async_mode!r} needs the '
-                'process to be monkey patched (the redis package uses the '
-                'standard socket module)')
+        # (Whether blocking sockets cooperate with the runtime is checked
+        # when the node starts: uWSGI and gunicorn patch after the app is
+        # made.)
         return Node(self, url)
 
     def _select_async_mode(self, async_mode: str | None) -> str:

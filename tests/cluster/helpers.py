@@ -562,10 +562,19 @@ def run_load(url: str, clients: int = 10, messages: int = 20,
     return result
 
 
+class Summary(dict):  # type: ignore[type-arg]
+    """A dict whose repr is its whole JSON text: pytest shortens the repr
+    of a plain dict in an assertion message, and the details are the
+    point."""
+
+    def __repr__(self) -> str:
+        return json.dumps(self, default=str)
+
+
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     """The totals of a run_load() result (no per-client data), for
     assertion messages; failing clients are listed (at most 5)."""
-    out = {k: v for k, v in result.items() if k not in ('per_client',)}
+    out = Summary({k: v for k, v in result.items() if k not in ('per_client',)})
     out['failed_clients'] = [c for c in result.get('per_client', [])
                              if not c.get('ok')][:5]
     return out

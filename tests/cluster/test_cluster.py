@@ -322,3 +322,61 @@ def test_gunicorn_workers_share_sessions(
     result = run_load(server.url, clients=9, messages=16, gap_ms=30,
                       transports='polling', timeout_ms=30000)
     assert result['ok'], summary(result)
+
+
+@pytest.mark.node
+def test_uwsgi_processes_share_sessions(node_peers: Any, redis_url: str,
+                                        tmp_path: Any) -> None:
+    """uWSGI with three processes under gevent (monkey patched, as the
+    cluster needs): its HTTP router hands each request to any process.  The
+    app is made in the master before the fork (no lazy-apps), so each
+    worker must still get a node tag of its own."""
+    import socket as socket_module
+    import sys
+    from pathlib import Path
+
+    from support import SERVERS, Proc
+    uwsgi = Path(sys.executable).with_name('uwsgi')
+    assert uwsgi.exists(), 'uwsgi is not installed (CI installs it)'
+    with socket_module.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    options = {**FAST_PINGS, 'async_mode': 'gevent_uwsgi',
+               'cluster': redis_url}
+    proc = Proc([str(uwsgi), '--http', f'127.0.0.1:{port}',
+                 '--gevent', '1000', '--gevent-monkey-patch',
+                 '--http-websockets', '--master', '--processes', '3',
+                 '--wsgi-file', str(SERVERS / 'deploy_app.py'),
+                 '--callable', 'app', '--die-on-term', '--disable-logging'],
+                env={'EIO_OPTIONS': json.dumps(options),
+                     'PYTHONPATH': str(SERVERS)})
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _, _ = http(port, '', timeout=2)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, '\n'.join(proc.lines[-30:])
+            time.sleep(0.2)
+        # Polling only: uWSGI's WebSocket API does not say whether a
+        # message was text or binary (docs/limits.md), and the load client
+        # sends both.
+        result = run_load(f'http://127.0.0.1:{port}', clients=9,
+                          messages=16, gap_ms=30, transports='polling',
+                          timeout_ms=30000)
+        assert result['ok'], (summary(result), proc.lines[-20:])
+        # Handshakes on new connections reach several processes; each
+        # session then answers through whichever process gets its requests.
+        sids = [handshake(port) for _ in range(24)]
+        tags = {sid[:6] for sid in sids}
+        assert len(tags) >= 2, tags  # one tag per process, not per master
+        for sid in sids:
+            assert http(port, f'&sid={sid}', b'4x:' + sid.encode())[:2] \
+                == (200, b'ok')
+            poll_for(port, sid, lambda body, sid=sid:
+                     b'4x:' + sid.encode() in body)
+    finally:
+        proc.stop()

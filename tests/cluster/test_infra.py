@@ -114,7 +114,12 @@ def test_haproxy_balances_each_request_of_one_connection(
         time.sleep(0.05)
     for proc, _ in workers:
         assert len(proc.events('connect')) == 3, proc.lines[-10:]
+    # haproxy writes its log line after the response: wait for the last.
+    deadline = time.monotonic() + 5
     routes = proxy.routes()
+    while len(routes) < 9 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        routes = proxy.routes()
     assert [r['server'] for r in routes][-9:] == backends
     assert all(r['status'] == '200' and r['method'] == 'GET'
                for r in routes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
 import secrets
 from collections.abc import Awaitable
@@ -38,13 +39,10 @@ class AsyncNode:
                  prefix: str = 'engineio') -> None:
         self.server = server
         self.logger: logging.Logger = server.logger
-        self.state = proto.NodeState(
-            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], prefix)
-        self.tag = self.state.tag
-        self.owner_of = self.state.owner_of
-        self.bus: AsyncBus = AsyncRedisBus(url, self.logger) \
-            if isinstance(url, str) else url
-        self.started = False
+        self._url = url
+        self._prefix = prefix
+        self._new_identity()
+        self._started_pid: int | None = None
         self._start_lock: asyncio.Lock | None = None
         # Forwarded requests and ops waiting for the owner's first answer,
         # with the owner's tag (for the watch).
@@ -58,11 +56,33 @@ class AsyncNode:
         self._watch: asyncio.Task[None] | None = None
 
     # -- life ------------------------------------------------------------
+    def _new_identity(self) -> None:
+        """A tag and a bus of this process's own.  Called again in a worker
+        forked after the server was made (gunicorn --preload, uWSGI without
+        lazy-apps): workers sharing a tag could not tell their sessions
+        apart."""
+        self._pid = os.getpid()
+        self.state = proto.NodeState(
+            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], self._prefix)
+        self.tag = self.state.tag
+        self.owner_of = self.state.owner_of
+        self.server.core.node = self.tag
+        url = self._url
+        self.bus: AsyncBus = AsyncRedisBus(url, self.logger) \
+            if isinstance(url, str) else url
+
+    @property
+    def started(self) -> bool:
+        return self._started_pid == os.getpid()
+
     def make_sid(self) -> str:
         return self.state.make_sid(secrets.token_urlsafe(12))
 
     async def start(self) -> None:
         """Subscribe to this node's channel (once, on the first request)."""
+        if os.getpid() != self._pid:
+            self._new_identity()
+            self._start_lock = None
         if self._start_lock is None:
             self._start_lock = asyncio.Lock()
         async with self._start_lock:
@@ -80,13 +100,13 @@ class AsyncNode:
                 self.logger.error('cluster: bus %s not reachable (%s); serving '
                                   'local sessions, retrying', self.bus.url,
                                   exc or 'timeout')
-            self.started = True
+            self._started_pid = os.getpid()
 
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await self.bus.close()
-        self.started = False
+        self._started_pid = None
 
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -198,14 +218,23 @@ class AsyncNode:
         side = self._relays_out[relay_id] = _ClientSide(owner, ws)
         writer = self._spawn(side.write_loop())
         self._ensure_watch()
+        publish = self.bus.publish_nowait
+        frame_of = self.state.frame
+
+        def sent(future: asyncio.Future[int]) -> None:
+            # Checked after the fact: waiting for each PUBLISH's answer
+            # would hold the next frame back for a Redis round trip.
+            if future.cancelled() or future.exception() is not None \
+                    or future.result() == 0:
+                side.out.put_nowait(None)
+
         try:
             while not writer.done():
                 frame = await ws.wait()
                 if frame is None:
                     break
-                if await self.bus.publish(owner_channel, self.state.frame(
-                        relay_id, frame, True)) == 0:
-                    break
+                publish(owner_channel, frame_of(relay_id, frame, True)
+                        ).add_done_callback(sent)
         except (OSError, BusError) as exc:
             self.logger.info('relay %d ended: %s', relay_id, exc)
         finally:

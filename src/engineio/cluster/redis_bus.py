@@ -59,6 +59,9 @@ class AsyncRedisBus:
         self._out: collections.deque[tuple[str, bytes, asyncio.Future[int]]] \
             = collections.deque()
         self._kick = asyncio.Event()
+        # The writer's connection (made on first use, again after an error).
+        self._conn: Any = None
+        self._conn_stale = False
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
 
@@ -108,6 +111,9 @@ class AsyncRedisBus:
             except BaseException:  # ending, whatever it was
                 pass
         self._tasks.clear()
+        if self._conn is not None:
+            await self._conn.disconnect()
+            self._conn = None
         await self._redis.aclose()
 
     async def _write_loop(self) -> None:
@@ -118,10 +124,7 @@ class AsyncRedisBus:
             while out:
                 batch = [out.popleft() for _ in range(min(len(out), BATCH))]
                 try:
-                    pipe = self._redis.pipeline(transaction=False)
-                    for channel, data, _ in batch:
-                        pipe.publish(channel, data)
-                    results = await pipe.execute()
+                    results = await self._publish_batch(batch)
                 except self._errors as exc:
                     error = BusError(str(exc) or type(exc).__name__)
                     for *_, future in batch:
@@ -131,6 +134,48 @@ class AsyncRedisBus:
                 for (_, _, future), count in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(int(count))
+
+    async def _publish_batch(self, batch: list[Any]) -> list[Any]:
+        """PUBLISH a batch in one write on this bus's own connection (the
+        pipeline object of redis-py costs more than the command here)."""
+        packed = None
+        if self._conn is not None and self._conn_stale:
+            # The subscription broke since the last write: this connection
+            # may be dead too, and a write to it would not fail at once.
+            await self._conn.disconnect()
+            self._conn = None
+        self._conn_stale = False
+        for attempt in (1, 2):
+            conn = self._conn
+            if conn is None:
+                # Taken from the pool for good: this task alone writes on it.
+                conn = self._conn = \
+                    await self._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+                packed = None
+            if packed is None:
+                packed = conn.pack_commands(
+                    [('PUBLISH', channel, data) for channel, data, _ in batch])
+            try:
+                await conn.send_packed_command(packed, check_health=False)
+            except self._errors:
+                # Not sent (a connection that died while idle, as after a
+                # Redis restart): once more on a new one.
+                self._conn = None
+                await conn.disconnect()
+                if attempt == 2:
+                    raise
+                continue
+            try:
+                results = [await conn.read_response() for _ in batch]
+            except BaseException:
+                self._conn = None
+                await conn.disconnect()
+                raise
+            for result in results:
+                if isinstance(result, Exception):
+                    raise result
+            return results
+        raise AssertionError('unreachable')  # pragma: no cover
 
     async def _read_loop(self, channel: str,
                          on_message: Callable[[bytes], None],
@@ -166,6 +211,7 @@ class AsyncRedisBus:
                 elif subscribed.done():
                     self.logger.warning('cluster: bus connection lost (%s); '
                                         'subscribing again', exc)
+                    self._conn_stale = True
                     on_lost()
             finally:
                 try:

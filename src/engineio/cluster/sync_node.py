@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import pickle
 import secrets
 from typing import Any
@@ -54,13 +55,10 @@ class Node:
         self.server = server
         self.logger: logging.Logger = server.logger
         self.runtime = runtime = server._async
-        self.state = proto.NodeState(
-            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], prefix)
-        self.tag = self.state.tag
-        self.owner_of = self.state.owner_of
-        self.bus: Bus = RedisBus(url, self.logger, runtime) \
-            if isinstance(url, str) else url
-        self.started = False
+        self._url = url
+        self._prefix = prefix
+        self._new_identity()
+        self._started_pid: int | None = None
         self._lock = runtime.Lock()
         self._waiting: dict[int, _Waiter] = {}
         self._relays_out: dict[int, _ClientSide] = {}
@@ -69,6 +67,23 @@ class Node:
         self._watching = False
 
     # -- life ------------------------------------------------------------
+    def _new_identity(self) -> None:
+        """A tag and a bus of this process's own (again in a worker forked
+        after the server was made: see AsyncNode._new_identity)."""
+        self._pid = os.getpid()
+        self.state = proto.NodeState(
+            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], self._prefix)
+        self.tag = self.state.tag
+        self.owner_of = self.state.owner_of
+        self.server.core.node = self.tag
+        url = self._url
+        self.bus: Bus = RedisBus(url, self.logger, self.runtime) \
+            if isinstance(url, str) else url
+
+    @property
+    def started(self) -> bool:
+        return self._started_pid == os.getpid()
+
     def make_sid(self) -> str:
         return self.state.make_sid(secrets.token_urlsafe(12))
 
@@ -76,7 +91,13 @@ class Node:
         with self._lock:
             if self.started:
                 return
-            self.started = True
+            if not self.runtime.socket_is_green():
+                raise RuntimeError(
+                    f'cluster= under async_mode {self.server.async_mode!r} '
+                    'needs the process to be monkey patched (the redis '
+                    'package uses the standard socket module)')
+            if os.getpid() != self._pid:
+                self._new_identity()
             self.runtime.spawn(self._run_ops)
             try:
                 self.bus.start(self.state.channel, self._on_message,
@@ -86,11 +107,14 @@ class Node:
             except BusError as exc:
                 self.logger.error('cluster: bus %s not reachable (%s); serving '
                                   'local sessions, retrying', self.bus.url, exc)
+            # Only now: a request that finds the node started may hand out
+            # a session id, which other nodes can reach once subscribed.
+            self._started_pid = os.getpid()
 
     def stop(self) -> None:
         self.bus.close()
         self._ops.put(None)
-        self.started = False
+        self._started_pid = None
 
     # -- incoming messages (in bus order, on the bus's reader) ------------
     def _on_message(self, data: bytes) -> None:
@@ -213,7 +237,9 @@ class Node:
         try:
             return self.bus.publish(
                 channel, msg if isinstance(msg, bytes) else msg.encode())
-        except BusError:
+        except BusError as exc:
+            self.logger.warning('cluster: cannot publish to %s (%s)',
+                                channel, exc)
             return 0
 
     def _ensure_watch(self) -> None:
