@@ -253,3 +253,16 @@ def test_forwarded_request_costs_two_bus_messages() -> None:
             for eio in servers:
                 await eio.shutdown()
     assert asyncio.run(main()) == 4
+
+
+def test_without_cluster_nothing_of_it_is_imported() -> None:
+    import subprocess
+    import sys
+    code = ('import sys, engineio\n'
+            "engineio.AsyncServer(async_mode='asgi')\n"
+            "engineio.Server(async_mode='threading')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'redis'"
+            " or m.startswith('engineio.cluster')))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, timeout=60, check=True)
+    assert out.stdout.strip() == '[]', out.stdout + out.stderr
