@@ -34,7 +34,12 @@ def test_example_runs(node: Any, example: str, transport: str | None) -> None:
     assert 'disconnected (client disconnect)' in out.stdout
 
 
+# Each script first gives SIGINT Python's usual handler: a child inherits an
+# ignored SIGINT (a run started in the background by a non-interactive
+# shell ignores it), and the client rightly leaves an ignored SIGINT alone.
 SYNC_SCRIPT = '''
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import engineio
 eio = engineio.Client()
 eio.on('disconnect', lambda reason: print('disconnect:', reason, eio.state,
@@ -49,6 +54,8 @@ except KeyboardInterrupt:
 
 ASYNC_SCRIPT = '''
 import asyncio
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import engineio
 
 async def main():
