@@ -8,17 +8,16 @@ the client had sent it there, so the protocol rules are the core's, once.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import pickle
-import secrets
 from collections.abc import Awaitable
 from typing import Any
 
 from ..sansio import cluster as proto
-from ..sansio.cluster import Delivery, Failure
+from ..sansio.cluster import Failure
 from ..sansio.models import Response
 from .bus import AsyncBus
+from .node_base import NodeBase, OwnerGone
 from .redis_bus import AsyncRedisBus, BusError
 
 #: How often a forwarder checks that the owners it waits on still listen.
@@ -28,59 +27,51 @@ WATCH_INTERVAL = 1.0
 START_TIMEOUT = 3.0
 
 
-class OwnerGone(Exception):
-    """The node that owns a session stopped listening."""
+class _Pending:
+    """A future the owner's answer settles."""
+
+    __slots__ = ('future', 'owner')
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.future: asyncio.Future[proto.Message] = \
+            asyncio.get_running_loop().create_future()
+
+    def settle(self, message: proto.Message | None = None,
+               error: BaseException | None = None) -> None:
+        if not self.future.done():
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(message)  # type: ignore[arg-type]
 
 
-class AsyncNode:
+class AsyncNode(NodeBase):
     """One :class:`~engineio.AsyncServer` as a node of a cluster."""
+
+    bus: AsyncBus
 
     def __init__(self, server: Any, url: str | AsyncBus,
                  prefix: str = 'engineio') -> None:
-        self.server = server
-        self.logger: logging.Logger = server.logger
-        self._url = url
-        self._prefix = prefix
-        self._new_identity()
-        self._started_pid: int | None = None
+        super().__init__(server, url, prefix)
         self._start_lock: asyncio.Lock | None = None
-        # Forwarded requests and ops waiting for the owner's first answer,
-        # with the owner's tag (for the watch).
-        self._waiting: dict[int, tuple[asyncio.Future[proto.Message], str]] = {}
-        # Relayed WebSockets: here as forwarder (id -> client side) and as
-        # owner ((forwarder tag, id) -> the owner's inbox).
-        self._relays_out: dict[int, _ClientSide] = {}
-        self._relays_in: dict[tuple[str, int], asyncio.Queue[Any]] = {}
         self._ops: asyncio.Queue[proto.Message] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watch: asyncio.Task[None] | None = None
 
-    # -- life ------------------------------------------------------------
-    def _new_identity(self) -> None:
-        """A tag and a bus of this process's own.  Called again in a worker
-        forked after the server was made (gunicorn --preload, uWSGI without
-        lazy-apps): workers sharing a tag could not tell their sessions
-        apart."""
-        self._pid = os.getpid()
-        self.state = proto.NodeState(
-            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], self._prefix)
-        self.tag = self.state.tag
-        self.owner_of = self.state.owner_of
-        self.server.core.node = self.tag
-        url = self._url
-        self.bus: AsyncBus = AsyncRedisBus(url, self.logger) \
-            if isinstance(url, str) else url
+    def _make_bus(self, url: str) -> AsyncBus:
+        return AsyncRedisBus(url, self.logger)
 
-    @property
-    def started(self) -> bool:
-        return self._started_pid == os.getpid()
+    def _serve_soon(self, msg: proto.Message) -> None:
+        self._spawn(self._serve(msg))
 
-    def make_sid(self) -> str:
-        return self.state.make_sid(secrets.token_urlsafe(12))
+    def _op_soon(self, msg: proto.Message) -> None:
+        if self._ops is not None:
+            self._ops.put_nowait(msg)
 
     async def start(self) -> None:
         """Subscribe to this node's channel (once, on the first request)."""
-        if os.getpid() != self._pid:
+        if self.forked:
             self._new_identity()
             self._start_lock = None
         if self._start_lock is None:
@@ -114,56 +105,18 @@ class AsyncNode:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    # -- incoming messages (in bus order) ---------------------------------
-    def _on_message(self, data: bytes) -> None:
-        try:
-            where, key, payload = proto.deliver(proto.decode(data))
-        except ValueError as exc:
-            self.logger.warning('cluster: dropped a bad bus message (%s)', exc)
-            return
-        if where is Delivery.TO_OWNED_RELAY:
-            inbox = self._relays_in.get(key)
-            if inbox is not None:
-                inbox.put_nowait(payload)
-        elif where is Delivery.TO_CLIENT_RELAY:
-            side = self._relays_out.get(key)
-            if side is not None:
-                side.out.put_nowait(payload)
-        elif where is Delivery.ANSWER:
-            waiting = self._waiting.pop(key, None)
-            if waiting is not None and not waiting[0].done():
-                waiting[0].set_result(payload)
-        elif where is Delivery.SERVE:
-            self._spawn(self._serve(payload))
-        elif self._ops is not None:
-            self._ops.put_nowait(payload)
-
-    def _on_lost(self) -> None:
-        """The subscription broke: what was in flight may be lost, so every
-        forwarded exchange and relay ends now (the clients retry)."""
-        for future, _ in self._waiting.values():
-            if not future.done():
-                future.set_exception(BusError('bus connection lost'))
-        self._waiting.clear()
-        for side in list(self._relays_out.values()):
-            side.out.put_nowait(None)
-        for inbox in list(self._relays_in.values()):
-            inbox.put_nowait(None)
-
     # -- forwarding (this node got a request for another's session) -------
     async def _ask(self, owner: str, msg: proto.Message, timeout: float
                    ) -> proto.Message | tuple[Failure, str]:
         """Publish ``msg`` to ``owner`` and wait for its answer, or say
         why there is none."""
-        future: asyncio.Future[proto.Message] = \
-            asyncio.get_running_loop().create_future()
-        self._waiting[msg.id] = (future, owner)
+        pending = self._waiting[msg.id] = _Pending(owner)
         try:
             if await self.bus.publish(self.state.channel_of(owner),
                                       msg.encode()) == 0:
                 return Failure.OWNER_GONE, ''
             self._ensure_watch()
-            return await asyncio.wait_for(future, timeout)
+            return await asyncio.wait_for(pending.future, timeout)
         except OwnerGone:
             return Failure.OWNER_GONE, ''
         except BusError as exc:
@@ -215,7 +168,8 @@ class AsyncNode:
             self.bus.publish_nowait(owner_channel,
                                     self.state.close(relay_id, True))
             return await exchange.respond(proto.owner_gone([]))
-        side = self._relays_out[relay_id] = _ClientSide(owner, ws)
+        side = _ClientSide(owner, ws)
+        self._relays_out[relay_id] = side
         writer = self._spawn(side.write_loop())
         self._ensure_watch()
         publish = self.bus.publish_nowait
@@ -226,7 +180,7 @@ class AsyncNode:
             # would hold the next frame back for a Redis round trip.
             if future.cancelled() or future.exception() is not None \
                     or future.result() == 0:
-                side.out.put_nowait(None)
+                side.push(None)
 
         try:
             while not writer.done():
@@ -242,7 +196,7 @@ class AsyncNode:
             if not writer.done():
                 self.bus.publish_nowait(owner_channel,
                                         self.state.close(relay_id, True))
-                side.out.put_nowait(None)
+                side.push(None)
             await writer
         return await exchange.finish_websocket()
 
@@ -251,28 +205,17 @@ class AsyncNode:
             self._watch = self._spawn(self._watch_owners())
 
     async def _watch_owners(self) -> None:
-        """Fail what waits on an owner that stopped listening (a killed
-        process answers nothing, ever)."""
+        """Fail what waits on an owner that stopped listening."""
         while self._waiting or self._relays_out:
             await asyncio.sleep(WATCH_INTERVAL)
-            owners = {owner for _, owner in self._waiting.values()}
-            owners.update(side.owner for side in self._relays_out.values())
-            for owner in owners:
+            for owner in self._watched_owners():
                 try:
                     alive = await self.bus.receivers(
                         self.state.channel_of(owner))
                 except BusError:
                     continue  # the read loop reports the bus itself
-                if alive:
-                    continue
-                self.logger.warning('cluster: node %s is gone', owner)
-                for key, (future, tag) in list(self._waiting.items()):
-                    if tag == owner and not future.done():
-                        future.set_exception(OwnerGone(owner))
-                        self._waiting.pop(key, None)
-                for side in list(self._relays_out.values()):
-                    if side.owner == owner:
-                        side.out.put_nowait(None)
+                if not alive:
+                    self._owner_gone(owner)
 
     # -- owning (another node forwarded a request for a session here) -----
     async def _serve(self, msg: proto.Message) -> None:
@@ -285,7 +228,7 @@ class AsyncNode:
             return
         exchange = _ForwardedExchange(self, msg.id, sender, reply_channel, req)
         if req.websocket:
-            self._relays_in[(sender, msg.id)] = exchange.inbox
+            self._relays_in[(sender, msg.id)] = exchange.inbox.put_nowait
         try:
             await self.server.handle_request(proto.forwarded_scope(req),
                                               exchange.receive, exchange.send)
@@ -387,6 +330,9 @@ class _ClientSide:
         self.owner = owner
         self.ws = ws
         self.out: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+
+    def push(self, frame: str | bytes | None) -> None:
+        self.out.put_nowait(frame)
 
     async def write_loop(self) -> None:
         ws, out = self.ws, self.out

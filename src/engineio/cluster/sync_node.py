@@ -9,24 +9,19 @@ place of a real one.
 from __future__ import annotations
 
 import io
-import logging
 import os
 import pickle
-import secrets
 from typing import Any
 
 from ..sansio import cluster as proto
-from ..sansio.cluster import Delivery, Failure
+from ..sansio.cluster import Failure
 from ..sansio.models import Response
 from .bus import Bus
+from .node_base import NodeBase, OwnerGone
 from .redis_bus import BusError, RedisBus
 
 WATCH_INTERVAL = 1.0
 START_TIMEOUT = 3.0
-
-
-class OwnerGone(Exception):
-    """The node that owns a session stopped listening."""
 
 
 class _Waiter:
@@ -47,46 +42,29 @@ class _Waiter:
             self.event.set()
 
 
-class Node:
+class Node(NodeBase):
     """One blocking :class:`~engineio.Server` as a node of a cluster."""
+
+    bus: Bus
 
     def __init__(self, server: Any, url: str | Bus,
                  prefix: str = 'engineio') -> None:
-        self.server = server
-        self.logger: logging.Logger = server.logger
         self.runtime = runtime = server._async
-        self._url = url
-        self._prefix = prefix
-        self._new_identity()
-        self._started_pid: int | None = None
+        super().__init__(server, url, prefix)
         self._lock = runtime.Lock()
-        self._waiting: dict[int, _Waiter] = {}
-        self._relays_out: dict[int, _ClientSide] = {}
-        self._relays_in: dict[tuple[str, int], RelayWebSocket] = {}
         self._ops: Any = runtime.Queue()
         self._watching = False
 
+    def _make_bus(self, url: str) -> Bus:
+        return RedisBus(url, self.logger, self.runtime)
+
+    def _serve_soon(self, msg: proto.Message) -> None:
+        self.runtime.spawn(self._serve, msg)
+
+    def _op_soon(self, msg: proto.Message) -> None:
+        self._ops.put(msg)
+
     # -- life ------------------------------------------------------------
-    def _new_identity(self) -> None:
-        """A tag and a bus of this process's own (again in a worker forked
-        after the server was made: see AsyncNode._new_identity)."""
-        self._pid = os.getpid()
-        self.state = proto.NodeState(
-            secrets.token_urlsafe(6)[:proto.TAG_LENGTH], self._prefix)
-        self.tag = self.state.tag
-        self.owner_of = self.state.owner_of
-        self.server.core.node = self.tag
-        url = self._url
-        self.bus: Bus = RedisBus(url, self.logger, self.runtime) \
-            if isinstance(url, str) else url
-
-    @property
-    def started(self) -> bool:
-        return self._started_pid == os.getpid()
-
-    def make_sid(self) -> str:
-        return self.state.make_sid(secrets.token_urlsafe(12))
-
     def start(self) -> None:
         with self._lock:
             if self.started:
@@ -96,7 +74,7 @@ class Node:
                     f'cluster= under async_mode {self.server.async_mode!r} '
                     'needs the process to be monkey patched (the redis '
                     'package uses the standard socket module)')
-            if os.getpid() != self._pid:
+            if self.forked:
                 self._new_identity()
             self.runtime.spawn(self._run_ops)
             try:
@@ -115,39 +93,6 @@ class Node:
         self.bus.close()
         self._ops.put(None)
         self._started_pid = None
-
-    # -- incoming messages (in bus order, on the bus's reader) ------------
-    def _on_message(self, data: bytes) -> None:
-        try:
-            where, key, payload = proto.deliver(proto.decode(data))
-        except ValueError as exc:
-            self.logger.warning('cluster: dropped a bad bus message (%s)', exc)
-            return
-        if where is Delivery.TO_OWNED_RELAY:
-            relay = self._relays_in.get(key)
-            if relay is not None:
-                relay.inbox.put(payload)
-        elif where is Delivery.TO_CLIENT_RELAY:
-            side = self._relays_out.get(key)
-            if side is not None:
-                side.out.put(payload)
-        elif where is Delivery.ANSWER:
-            waiter = self._waiting.pop(key, None)
-            if waiter is not None:
-                waiter.settle(payload)
-        elif where is Delivery.SERVE:
-            self.runtime.spawn(self._serve, payload)
-        else:
-            self._ops.put(payload)
-
-    def _on_lost(self) -> None:
-        for waiter in list(self._waiting.values()):
-            waiter.settle(error=BusError('bus connection lost'))
-        self._waiting.clear()
-        for side in list(self._relays_out.values()):
-            side.out.put(None)
-        for relay in list(self._relays_in.values()):
-            relay.inbox.put(None)
 
     # -- forwarding -------------------------------------------------------
     def _ask(self, owner: str, msg: proto.Message, timeout: float
@@ -210,7 +155,8 @@ class Node:
         if ws is None:
             self._publish(owner_channel, self.state.close(relay_id, True))
             return wsgi.respond(start_response, proto.owner_gone([]))
-        side = self._relays_out[relay_id] = _ClientSide(self.runtime, owner, ws)
+        side = _ClientSide(self.runtime, owner, ws)
+        self._relays_out[relay_id] = side
         writer = self.runtime.spawn(side.write_loop)
         self._ensure_watch()
         try:
@@ -229,7 +175,7 @@ class Node:
             self._relays_out.pop(relay_id, None)
             if not side.done:
                 self._publish(owner_channel, self.state.close(relay_id, True))
-                side.out.put(None)
+                side.push(None)
             writer.join()
         return ws.finish_request()
 
@@ -250,27 +196,18 @@ class Node:
         self.runtime.spawn(self._watch_owners)
 
     def _watch_owners(self) -> None:
+        """Fail what waits on an owner that stopped listening."""
         try:
             while self._waiting or self._relays_out:
                 self.runtime.sleep(WATCH_INTERVAL)
-                owners = {w.owner for w in list(self._waiting.values())}
-                owners.update(s.owner for s in list(self._relays_out.values()))
-                for owner in owners:
+                for owner in self._watched_owners():
                     try:
                         alive = self.bus.receivers(
                             self.state.channel_of(owner))
                     except BusError:
                         continue
-                    if alive:
-                        continue
-                    self.logger.warning('cluster: node %s is gone', owner)
-                    for key, waiter in list(self._waiting.items()):
-                        if waiter.owner == owner:
-                            waiter.settle(error=OwnerGone(owner))
-                            self._waiting.pop(key, None)
-                    for side in list(self._relays_out.values()):
-                        if side.owner == owner:
-                            side.out.put(None)
+                    if not alive:
+                        self._owner_gone(owner)
         finally:
             with self._lock:
                 self._watching = False
@@ -292,7 +229,7 @@ class Node:
         if req.websocket:
             relay = RelayWebSocket(self, msg.id, reply_channel)
             environ['engineio.relay'] = relay
-            self._relays_in[(sender, msg.id)] = relay
+            self._relays_in[(sender, msg.id)] = relay.inbox.put
         status: list[Any] = []
 
         def start_response(line: str, headers: list[tuple[str, str]],
@@ -400,6 +337,9 @@ class _ClientSide:
         self.ws = ws
         self.out: Any = runtime.Queue()
         self.done = False
+
+    def push(self, frame: str | bytes | None) -> None:
+        self.out.put(frame)
 
     def write_loop(self) -> None:
         try:
