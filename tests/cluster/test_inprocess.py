@@ -266,3 +266,30 @@ def test_without_cluster_nothing_of_it_is_imported() -> None:
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                          text=True, timeout=60, check=True)
     assert out.stdout.strip() == '[]', out.stdout + out.stderr
+
+
+def test_a_node_starts_again_after_shutdown(redis_url: str) -> None:
+    """shutdown() closes the node's bus; the next request opens a new one
+    (a real Redis: the in-memory bus has nothing to close)."""
+    async def main() -> list[Any]:
+        a = engineio.AsyncServer(**OPTIONS, cluster=redis_url)
+        b = engineio.AsyncServer(**OPTIONS, cluster=redis_url)
+
+        @a.on('message')
+        async def echo(sid: str, data: Any) -> None:
+            await a.send(sid, data)
+
+        out = []
+        try:
+            for _ in range(2):
+                _, body = await http(a, '')
+                sid = body[1:].split(b'"')[3].decode()
+                out.append(await http(b, f'&sid={sid}', b'4again'))
+                out.append(await http(b, f'&sid={sid}'))
+                await a.shutdown()
+                await b.shutdown()
+        finally:
+            await a.shutdown()
+            await b.shutdown()
+        return out
+    assert asyncio.run(main()) == [(200, b'ok'), (200, b'4again')] * 2

@@ -98,6 +98,7 @@ class AsyncNode(NodeBase):
             task.cancel()
         await self.bus.close()
         self._started_pid = None
+        self._reopen_bus()
 
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

@@ -81,6 +81,12 @@ class NodeBase:
         url = self._url
         self.bus = self._make_bus(url) if isinstance(url, str) else url
 
+    def _reopen_bus(self) -> None:
+        """A new bus in place of one closed by a shutdown, so the server
+        can start again (same tag: its sessions keep their ids)."""
+        if isinstance(self._url, str):
+            self.bus = self._make_bus(self._url)
+
     @property
     def forked(self) -> bool:
         """This object was made in another process (before a fork)."""

@@ -93,6 +93,7 @@ class Node(NodeBase):
         self.bus.close()
         self._ops.put(None)
         self._started_pid = None
+        self._reopen_bus()
 
     # -- forwarding -------------------------------------------------------
     def _ask(self, owner: str, msg: proto.Message, timeout: float
