@@ -3,6 +3,8 @@
 a bare WebSocket echo on the same server stack, and Node's engine.io.
 
     python benchmarks/run.py [--quick] [--only codec,ws,polling,memory,sessions,blocking]
+    python benchmarks/run.py --only stacks      # the WebSocket echo across web server stacks
+    python benchmarks/run.py --only ws --targets ours,ours-aiohttp,bare,bare-aiohttp,pe,pe-aiohttp,node,node-ws
 
 It sets up what it needs (benchmarks/.venvs/ours and .venvs/pe4151 with the
 same pinned server stack, the Node load generator's packages), starts every
@@ -51,7 +53,35 @@ CLK_TCK = os.sysconf('SC_CLK_TCK')
 #: Above this share of its core, the load generator may be what limits a run.
 LOADGEN_BUSY = 85
 
-FIGURES = ('codec', 'layer', 'ws', 'polling', 'memory', 'sessions', 'blocking')
+FIGURES = ('codec', 'layer', 'ws', 'polling', 'memory', 'sessions', 'blocking', 'stacks')
+#: The figures of a run without --only ('stacks' is long: ask for it).
+DEFAULT_FIGURES = tuple(f for f in FIGURES if f != 'stacks')
+
+#: Figure 7 (stacks): every Engine.IO server next to the bare echo of its own
+#: web server stack, in this order.
+STACK_TARGETS = ['ours', 'ours-aiohttp', 'bare', 'bare-aiohttp',
+                 'pe4151', 'pe4151-aiohttp', 'node', 'node-ws']
+#: Each target's web server stack, and the bare echo of that stack (its ceiling).
+STACK_OF = {'ours': 'uvicorn', 'pe4151': 'uvicorn', 'bare': 'uvicorn',
+            'ours-aiohttp': 'aiohttp', 'pe4151-aiohttp': 'aiohttp', 'bare-aiohttp': 'aiohttp',
+            'node': 'node', 'node-ws': 'node',
+            'ours-gevent': 'gevent', 'pe4151-gevent': 'gevent', 'bare-gevent': 'gevent'}
+BARE_OF_STACK = {'uvicorn': 'bare', 'aiohttp': 'bare-aiohttp', 'node': 'node-ws',
+                 'gevent': 'bare-gevent'}
+#: Short names accepted by --targets and --skip-targets.
+TARGET_ALIASES = {'pe': 'pe4151', 'pe-aiohttp': 'pe4151-aiohttp', 'pe-gevent': 'pe4151-gevent',
+                  'pe-eventlet': 'pe4151-eventlet', 'bare-asgi': 'bare', 'ours-asgi': 'ours',
+                  'pe-asgi': 'pe4151', 'node-eio': 'node'}
+
+
+def target_key(name: str) -> str:
+    return TARGET_ALIASES.get(name, name)
+
+
+def own_bare(key: str) -> str | None:
+    """The bare echo of the target's own stack ('ours-aiohttp' -> 'bare-aiohttp')."""
+    stack = STACK_OF.get(key.removesuffix('-patched'))
+    return BARE_OF_STACK.get(stack) if stack else None
 
 
 def log(*args: Any) -> None:
@@ -220,7 +250,10 @@ class Server:
 
 
 def run_loadgen(node: str, command: str, server: Server, timeout: float,
+                procs: int = 1, cores: list[int] | None = None,
                 **options: Any) -> dict[str, Any] | None:
+    if procs > 1 and command == 'ws-echo' and int(options.get('conns', 1)) > 1:
+        return run_loadgen_split(node, server, timeout, procs, cores or [LOAD_CORE], **options)
     argv = [node, str(LOADGEN), command, '--port', str(server.port),
             '--server-pid', str(server.pid), '--clk-tck', str(CLK_TCK)]
     for key, value in options.items():
@@ -242,6 +275,106 @@ def run_loadgen(node: str, command: str, server: Server, timeout: float,
             f'{result["error"][:300]} {result.get("errors", "")}')
         return None
     return result
+
+
+def run_loadgen_split(node: str, server: Server, timeout: float, procs: int,
+                      cores: list[int], **options: Any) -> dict[str, Any] | None:
+    """ws-echo with the connections split over ``procs`` load generator
+    processes, pinned round robin to ``cores``, all measuring the same window
+    (``--start-at``); their results merged by merge_loadgen().  Processes
+    sharing one core can't go faster than that core: on a 2-core machine
+    (server on core 0, every process on core 1) this only shows whether one
+    process was the limit, not what more cores would give."""
+    conns = int(options.pop('conns'))
+    procs = min(procs, conns)
+    split = [conns // procs + (1 if i < conns % procs else 0) for i in range(procs)]
+    warmup = float(options.pop('warmup', 1.0))
+    # Time to open the sessions (500 at 50 in flight), then the warm-up.
+    start_at = int(1000 * (time.time() + 1.0 + conns * 0.004 + warmup))
+    running: list[tuple[subprocess.Popen[str], int]] = []
+    for i, n in enumerate(split):
+        argv = [node, str(LOADGEN), 'ws-echo', '--port', str(server.port),
+                '--server-pid', str(server.pid), '--clk-tck', str(CLK_TCK),
+                '--conns', str(n), '--start-at', str(start_at), '--hist']
+        for key, value in options.items():
+            argv += [f'--{key.replace("_", "-")}', str(value)]
+        core = cores[i % len(cores)]
+        running.append((subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         text=True, preexec_fn=_pinned(core)), core))
+    parts: list[dict[str, Any] | None] = []
+    deadline = time.monotonic() + timeout + (start_at / 1000 - time.time())
+    for proc, _ in running:
+        try:
+            out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            log(f'  ! loadgen ws-echo on {server.target.key}: timed out')
+        lines = [ln for ln in out.splitlines() if ln.startswith('{')]
+        res = json.loads(lines[-1]) if lines else None
+        if res is None or 'error' in res:
+            log(f'  ! loadgen ws-echo (split) on {server.target.key}: '
+                f'{(res or {}).get("error", err.strip()[-300:])}')
+            res = None
+        parts.append(res)
+    return merge_loadgen(parts, [core for _, core in running])
+
+
+def hist_percentile(hist: dict[int, int], q: float) -> float | None:
+    """The q-quantile (ms) of a merged loadgen histogram (2% buckets of us)."""
+    total = sum(hist.values())
+    if not total:
+        return None
+    rank = q * total
+    seen = 0
+    for b in sorted(hist):
+        seen += hist[b]
+        if seen > rank:
+            return 1.02 ** (b + 0.5) / 1000
+    return 1.02 ** (max(hist) + 0.5) / 1000
+
+
+def merge_loadgen(parts: list[dict[str, Any] | None], cores: list[int]) -> dict[str, Any] | None:
+    """One result out of the ws-echo results of processes that measured the
+    same window: rates and counts add up; the server's CPU time is read by
+    each over (nearly) the same window, so its mean is divided by the total
+    operations; the load generator's CPU is given per core (the max over
+    cores is what may limit); percentiles from the merged histograms."""
+    if not parts or any(p is None for p in parts):
+        return None
+    ok: list[dict[str, Any]] = [p for p in parts if p is not None]
+    out = dict(ok[0])
+    out.pop('hist', None)
+    per_core: dict[int, float] = {}
+    for p, core in zip(ok, cores, strict=False):
+        per_core[core] = per_core.get(core, 0.0) + p['loadgen_cpu_pct']
+    hist: dict[int, int] = {}
+    for p in ok:
+        for b, n in (p.get('hist') or {}).items():
+            hist[int(b)] = hist.get(int(b), 0) + n
+    seconds = statistics.mean(p['seconds'] for p in ok)
+    out.update(
+        conns=sum(p.get('conns', 0) for p in ok), count=sum(p['count'] for p in ok),
+        rate=sum(p['rate'] for p in ok), seconds=seconds,
+        loadgen_procs=len(ok), loadgen_cpu_pct=max(per_core.values()),
+        loadgen_cpu_pct_total=sum(per_core.values()),
+        loadgen_cpu_pct_per_proc=[p['loadgen_cpu_pct'] for p in ok],
+        samples=sum(p.get('samples', 0) for p in ok),
+        p50_ms=hist_percentile(hist, 0.5), p90_ms=hist_percentile(hist, 0.9),
+        p99_ms=hist_percentile(hist, 0.99),
+        max_ms=max((p.get('max_ms') or 0) for p in ok),
+        bad_frames=sum(p.get('bad_frames', 0) for p in ok),
+        dropped_connections=sum(p.get('dropped_connections', 0) for p in ok),
+        start_late_ms=max(p.get('start_late_ms', 0) for p in ok))
+    for key in [k for k in out if k.startswith('core') and k.endswith('_busy_pct')]:
+        out[key] = statistics.mean(p.get(key, 0) for p in ok)
+    cpu = [p['server_cpu_s'] for p in ok if p.get('server_cpu_s') is not None]
+    if cpu:
+        out['server_cpu_s'] = statistics.mean(cpu)
+        out['server_cpu_pct'] = 100 * out['server_cpu_s'] / seconds
+        ops = out['rate'] * seconds
+        out['server_cpu_us_per_op'] = 1e6 * out['server_cpu_s'] / ops if ops else None
+    return out
 
 
 # -- statistics and tables --------------------------------------------------
@@ -342,6 +475,7 @@ class Harness:
             self.s.warmup = args.warmup
         if args.idle_sessions:
             self.s.idle_sessions = args.idle_sessions
+        self.load_cores: list[int] = getattr(args, 'load_cores', [LOAD_CORE])
         self.stamp = _dt.datetime.now().strftime('%Y%m%d-%H%M%S')
         self.logdir = RESULTS / f'logs-{self.stamp}'
         self.results: dict[str, Any] = {}
@@ -377,16 +511,31 @@ class Harness:
                                     [py_ours, 'servers/eio_eventlet.py'], ours_env),
             'pe4151-eventlet': Target('pe4151-eventlet', f'python-engineio {PE_VERSION}, eventlet',
                                       [py_pe, 'servers/eio_eventlet.py']),
+            'ours-aiohttp': Target('ours-aiohttp', 'this project, aiohttp',
+                                   [py_ours, 'servers/eio_aiohttp.py'], ours_env),
+            'pe4151-aiohttp': Target('pe4151-aiohttp', f'python-engineio {PE_VERSION}, aiohttp',
+                                     [py_pe, 'servers/eio_aiohttp.py']),
+            'bare-aiohttp': Target('bare-aiohttp', 'bare aiohttp WebSocketResponse echo',
+                                   [py_ours, 'servers/bare_aiohttp.py']),
+            'node-ws': Target('node-ws', 'bare Node ws echo', [node, 'servers/node_ws.js']),
         }
         if self.args.with_patches:
-            for base in ('ours', 'ours-gevent', 'ours-eventlet'):
+            for base in ('ours', 'ours-gevent', 'ours-eventlet', 'ours-aiohttp'):
                 t = self.targets[base]
                 self.targets[f'{base}-patched'] = Target(
                     f'{base}-patched', f'{t.label} + {self.args.with_patches}', t.argv,
                     {**t.env, 'EIO_BENCH_PATCH': self.args.with_patches})
-        skip = set(filter(None, (self.args.skip_targets or '').split(',')))
+        skip = {target_key(k) for k in (self.args.skip_targets or '').split(',') if k}
         for key in skip:
             self.targets.pop(key, None)
+        self.chosen: list[str] | None = None
+        if self.args.targets:
+            self.chosen = [target_key(k) for k in self.args.targets.split(',') if k]
+            unknown = [k for k in self.chosen if k not in self.targets]
+            if unknown:
+                raise SystemExit(f'unknown or skipped targets {unknown}; known: '
+                                 + ', '.join(self.targets) + ' (aliases: '
+                                 + ', '.join(f'{a}={k}' for a, k in TARGET_ALIASES.items()) + ')')
 
     def machine(self) -> dict[str, Any]:
         def out(cmd: list[str], cwd: Path | None = None) -> str:
@@ -406,8 +555,15 @@ class Harness:
             pass
         versions = out([str(self.py_pe), '-c',
                         'import importlib.metadata as m;print(" ".join(f"{p}=={m.version(p)}" for p in '
-                        '("python-engineio","uvicorn","uvloop","httptools","websockets","gevent",'
-                        '"gevent-websocket","eventlet")))'])
+                        '("python-engineio","uvicorn","uvloop","httptools","websockets","aiohttp",'
+                        '"gevent","gevent-websocket","eventlet")))'])
+        node_packages = []
+        for pkg in ('engine.io', 'ws'):
+            try:
+                meta = json.loads((LOADGEN_DIR / 'node_modules' / pkg / 'package.json').read_text())
+                node_packages.append(f'{pkg}=={meta["version"]}')
+            except (OSError, ValueError, KeyError):
+                node_packages.append(f'{pkg}==?')
         return {
             'date': _dt.datetime.now().astimezone().isoformat(timespec='seconds'),
             'cpu': cpu, 'cores': os.cpu_count(),
@@ -419,6 +575,10 @@ class Harness:
             'dirty': bool(out(['git', 'status', '--porcelain', '--', 'src'], REPO)),
             'src_hash': self.src_hash,
             'stack': versions,
+            'node_packages': ' '.join(node_packages),
+            'nproc': os.cpu_count(),
+            'loadgen_procs': self.args.loadgen_procs,
+            'loadgen_cores': self.load_cores,
             'ours_version': _ours_version(),
             'loadavg_start': Path('/proc/loadavg').read_text().split()[:3],
             'mode': 'quick' if self.quick else 'full',
@@ -434,6 +594,10 @@ class Harness:
             if k.startswith('ours') and f'{k}-patched' in self.targets:
                 out.append(f'{k}-patched')
         return out
+
+    def pick(self, default: list[str]) -> list[str]:
+        """The echo figures' targets: --targets when given, else ``default``."""
+        return self.with_patched(self.chosen if self.chosen else default)
 
     def start_servers(self, keys: list[str]) -> dict[str, Server]:
         servers = {}
@@ -466,6 +630,7 @@ class Harness:
                     srv = servers[key]
                     srv.ensure()
                     res = run_loadgen(self.node, command, srv, budget,
+                                      procs=self.args.loadgen_procs, cores=self.load_cores,
                                       warmup=self.s.warmup,
                                       duration=self.s.window, **options)
                     out[name][key].append(res)
@@ -579,7 +744,7 @@ class Harness:
     def _echo_figure(self, figure: str, title: str, keys: list[str],
                      scenarios: list[tuple[int, str]],
                      pairs: list[tuple[str, str, Callable[[int, str], float]]],
-                     ceiling: str | None) -> None:
+                     ceiling: str | None, plain: bool = True, stacks: bool = False) -> None:
         servers = self.start_servers(keys)
         try:
             runs = self.interleaved(servers, [
@@ -590,7 +755,17 @@ class Harness:
             self.stop_servers(servers)
         self.results[figure] = runs
         keys = list(servers)
+        if stacks:
+            stack_text = self._stacks_tables(runs, keys, scenarios)
+        if not plain:
+            self.sections.append(f'### {title}\n\n{stack_text}')
+            return
         rate_rows, lat_rows, cpu_rows = [], [], []
+
+        def ceil_of(k: str) -> str:
+            """The bare echo of k's own stack when measured, else ``ceiling``."""
+            own = own_bare(k)
+            return own if own in keys else ceiling  # type: ignore[return-value]
         for (conns, payload) in scenarios:
             name = f'{conns} conns {payload}'
             data = runs[name]
@@ -609,7 +784,7 @@ class Harness:
             if ceiling and ceiling in data:
                 for k in keys:
                     if k.startswith('ours'):
-                        row.append(fmt(paired_ratio(data[k], data[ceiling], 'rate'), 2, 'x'))
+                        row.append(fmt(paired_ratio(data[k], data[ceil_of(k)], 'rate'), 2, 'x'))
             rate_rows.append(row)
             lat_rows.append([name] + [
                 f'{fmt(median([x["p50_ms"] for x in data[k] if x]), 2)} / '
@@ -626,7 +801,7 @@ class Harness:
             if n in keys and d in keys:
                 head += [f'{n}/{d}', f'{n}/{d} CPU']
         if ceiling and ceiling in keys:
-            head += [f'{k}/{ceiling}' for k in keys if k.startswith('ours')]
+            head += [f'{k}/{ceil_of(k)}' for k in keys if k.startswith('ours')]
         self.sections.append(
             f'### {title}\n\nMessages/s (median of {self.s.rounds} rounds; '
             'ratios: median of per-round ratios; * the load generator used over '
@@ -634,15 +809,86 @@ class Harness:
             + '\n\nRound trip p50 / p99 (ms)\n\n' + md_table(['scenario', *keys], lat_rows)
             + '\n\nServer CPU per message (us); load generator CPU (max over runs) and '
               'server core busy (median, includes softirq)\n\n'
-            + md_table(['scenario', *keys, 'loadgen CPU max', 'core0 busy'], cpu_rows))
+            + md_table(['scenario', *keys, 'loadgen CPU max', 'core0 busy'], cpu_rows)
+            + (f'\n\n#### Each target against its own stack\'s bare echo and Node engine.io\n\n{stack_text}'
+               if stacks else ''))
+
+    def _stacks_tables(self, runs: dict[str, dict[str, list[dict[str, Any] | None]]],
+                       keys: list[str], scenarios: list[tuple[int, str]]) -> str:
+        """Per scenario, one row per target: msg/s, p50/p99, server CPU per
+        message, and each as a ratio to the target's own bare echo (same web
+        server stack) and to Node engine.io; then an overview of the ratios."""
+        load = f'core{LOAD_CORE}_busy_pct'
+        tables, overview = [], {k: [] for k in keys}
+        names = []
+        for conns, payload in scenarios:
+            name = f'{conns} conns {payload}'
+            names.append(name)
+            data = runs[name]
+            rows = []
+            for k in keys:
+                ok = [x for x in data[k] if x]
+                bare = own_bare(k)
+
+                def rel(den: str | None, key: str, k: str = k,
+                        data: dict[str, list[dict[str, Any] | None]] = data) -> float | None:
+                    if den is None or den == k or den not in data:
+                        return None
+                    return paired_ratio(data[k], data[den], key)
+                same_pe = 'pe4151' + k[4:] if k.startswith('ours') else None
+                busy = any(x.get('loadgen_cpu_pct', 0) > LOADGEN_BUSY for x in ok)
+                r_bare, c_bare = rel(bare, 'rate'), rel(bare, 'server_cpu_us_per_op')
+                r_node, c_node = rel('node', 'rate'), rel('node', 'server_cpu_us_per_op')
+                r_pe = rel(same_pe.removesuffix('-patched') if same_pe else None, 'rate')
+                rows.append([
+                    k, STACK_OF.get(k.removesuffix('-patched'), '?'),
+                    fmt_rate(median([x['rate'] for x in ok])) + ('*' if busy else ''),
+                    f'{fmt(median([x["p50_ms"] for x in ok]))} / {fmt(median([x["p99_ms"] for x in ok]))}',
+                    fmt(median([x.get('server_cpu_us_per_op') for x in ok]), 1),
+                    fmt(r_bare, 2, 'x') if r_bare else '', fmt(c_bare, 2, 'x') if c_bare else '',
+                    fmt(r_node, 2, 'x') if r_node else '', fmt(c_node, 2, 'x') if c_node else '',
+                    fmt(r_pe, 2, 'x') if r_pe else '',
+                    fmt(max([x.get('loadgen_cpu_pct', 0) for x in ok], default=None), 0, '%'),
+                    fmt(median([x.get(load) for x in ok]), 0, '%'),
+                    str(sum(x.get('bad_frames', 0) + x.get('dropped_connections', 0) for x in ok)
+                        + sum(1 for x in data[k] if not x))])
+                overview[k].append(f'{fmt(r_bare, 2) if r_bare else "-"} / {fmt(r_node, 2) if r_node else "-"}')
+            tables.append(f'{name}\n\n' + md_table(
+                ['target', 'stack', 'msg/s', 'p50 / p99 ms', 'server CPU us/msg',
+                 'msg/s ÷ own bare', 'CPU/msg ÷ own bare', 'msg/s ÷ node', 'CPU/msg ÷ node',
+                 'msg/s ÷ pe same stack', 'loadgen CPU max', f'core{LOAD_CORE} busy', 'errors'], rows))
+        procs = self.args.loadgen_procs
+        gen = (f'{procs} load generator processes splitting the connections (cores '
+               f'{",".join(map(str, self.load_cores))})' if procs > 1 else
+               f'one load generator process (core {LOAD_CORE})')
+        return (f'Median of {self.s.rounds} rounds, {self.s.window:g} s windows; {gen}. '
+                'Ratios are medians of per-round ratios, the two sides measured seconds apart: '
+                '"÷ own bare" divides by the bare echo of the same web server stack (uvicorn: '
+                '`bare`, aiohttp: `bare-aiohttp`, Node: `node-ws`), "÷ node" by Node engine.io; '
+                'a CPU/msg ratio above 1 is more server CPU per message. '
+                f'* the load generator used over {LOADGEN_BUSY}% of a core in a run of this '
+                'cell: that msg/s is a lower bound set by the generator, not the server. '
+                f'"core{LOAD_CORE} busy" is the load generator\'s core (softirq included). '
+                '"errors": bad frames + dropped connections + failed runs.\n\n'
+                'Overview: msg/s ÷ own bare / msg/s ÷ node engine.io\n\n'
+                + md_table(['target', *names], [[k, *overview[k]] for k in keys])
+                + '\n\n' + '\n\n'.join(tables))
 
     def fig_ws(self) -> None:
         log('figure 2: WebSocket echo')
         self._echo_figure(
-            'ws', '2. WebSocket echo (uvicorn + uvloop + httptools)',
-            self.with_patched(['ours', 'pe4151', 'bare', 'node']), self.s.ws_scenarios,
+            'ws', '2. WebSocket echo (uvicorn + uvloop + httptools)'
+            if not self.chosen else '2. WebSocket echo (targets of --targets)',
+            self.pick(['ours', 'pe4151', 'bare', 'node']), self.s.ws_scenarios,
             [(k, 'pe4151', lambda c, p: 3.5 if c == 50 else 2.5)
-             for k in self.with_patched(['ours'])], 'bare')
+             for k in self.with_patched(['ours'])], 'bare', stacks=bool(self.chosen))
+
+    def fig_stacks(self) -> None:
+        log('figure 7: WebSocket echo across web server stacks')
+        self._echo_figure(
+            'stacks', '7. Stacks: WebSocket echo on uvicorn, aiohttp and Node, each against '
+            'the bare echo of its own stack', self.pick(STACK_TARGETS), self.s.ws_scenarios,
+            [], None, plain=False, stacks=True)
 
     def fig_blocking(self) -> None:
         log('figure 6: blocking server under gevent / eventlet')
@@ -814,7 +1060,8 @@ class Harness:
                 f'- this project: {machine["ours_version"]} at {machine["commit"]}'
                 f'{" + uncommitted changes" if machine["dirty"] else ""} (src/ snapshot '
                 f'{machine["src_hash"]}, used by every process of the run); '
-                f'Python {machine["python"]}, Node {machine["node"]}\n'
+                f'Python {machine["python"]}, Node {machine["node"]} '
+                f'({machine["node_packages"]})\n'
                 f'- stack (both Python targets): {machine["stack"]}\n'
                 f'- run time: {elapsed / 60:.1f} min\n')
         summary = ('### Targets (ratios to python-engineio '
@@ -824,13 +1071,13 @@ class Harness:
                    + '\n\n"ratio" is ours/pe of the measure (throughput; memory per '
                    'session); "CPU/op ratio" is pe/ours of the server CPU time per '
                    'operation, which a busy machine disturbs much less.')
-        return '\n\n'.join([head, summary, *self.sections]) + '\n'
+        return '\n\n'.join([head, *([summary] if self.summary else []), *self.sections]) + '\n'
 
     def run(self) -> int:
         t0 = time.monotonic()
         self.setup()
         machine = self.machine()
-        only = [f for f in (self.args.only or ','.join(FIGURES)).split(',') if f]
+        only = [f for f in (self.args.only or ','.join(DEFAULT_FIGURES)).split(',') if f]
         for f in only:
             if f not in FIGURES:
                 raise SystemExit(f'unknown figure {f!r}; one of {", ".join(FIGURES)}')
@@ -880,12 +1127,27 @@ def main() -> int:
                              'experiments/fastpath.py applied (e.g. eager,direct,heap), '
                              "as the target 'ours-patched'")
     parser.add_argument('--skip-targets', help='comma-separated target keys to leave out (e.g. node)')
+    parser.add_argument('--targets', help='comma-separated targets of the WebSocket echo figures '
+                        '(ws, stacks), in this order: ' + ','.join(STACK_TARGETS)
+                        + ' (pe = pe4151, pe-aiohttp = pe4151-aiohttp); with --only ws each row '
+                        "is also compared with its own stack's bare echo and Node engine.io")
+    parser.add_argument('--loadgen-procs', type=int, default=1, metavar='N',
+                        help='split the connections of each WebSocket echo run over N load '
+                             'generator processes (pinned round robin to --loadgen-cores)')
+    parser.add_argument('--loadgen-cores', default=str(LOAD_CORE), metavar='LIST',
+                        help=f'cores of the load generator processes (default {LOAD_CORE}; '
+                             f'the server has core {SERVER_CORE})')
     args = parser.parse_args()
     if sys.platform != 'linux':
         raise SystemExit('the harness reads /proc: Linux only')
     cores = os.sched_getaffinity(0)
     if not {SERVER_CORE, LOAD_CORE} <= cores:
         raise SystemExit(f'needs cores {SERVER_CORE} and {LOAD_CORE}; have {sorted(cores)}')
+    load_cores = [int(c) for c in args.loadgen_cores.split(',') if c]
+    if not load_cores or not set(load_cores) <= cores or SERVER_CORE in load_cores:
+        raise SystemExit(f'--loadgen-cores must be cores of {sorted(cores)} other than '
+                         f'the server core {SERVER_CORE}')
+    args.load_cores = load_cores
     # The harness itself waits on children: keep it off the server's core.
     os.sched_setaffinity(0, {LOAD_CORE})
     return Harness(args).run()

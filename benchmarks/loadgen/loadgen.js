@@ -9,7 +9,11 @@
 //
 // Common options: --path (default /engine.io/), --warmup S, --duration S,
 // --server-pid PID (its CPU time is read from /proc at the window's edges),
-// --clk-tck HZ.  Every scenario prints one JSON line on stdout.  Every loop is
+// --clk-tck HZ.  ws-echo also takes --start-at EPOCH_MS (the measured window
+// starts then instead of after --warmup: several load generator processes
+// splitting the connections measure the same window) and --hist (adds a
+// histogram of the round trips, 2% buckets, so that processes can be
+// merged).  Every scenario prints one JSON line on stdout.  Every loop is
 // bounded by a deadline, and the only peer is 127.0.0.1.
 
 const fs = require('fs');
@@ -49,7 +53,9 @@ const DURATION = Number(args.duration ?? 5);
 const SERVER_PID = args.server_pid ? Number(args.server_pid) : 0;
 const CLK_TCK = Number(args.clk_tck || 100);
 // A hard stop whatever happens: nothing here runs longer than this.
-const HARD_LIMIT_S = Number(args.hard_limit || (WARMUP + DURATION + 120));
+const START_AT = args.start_at ? Number(args.start_at) : 0;
+const HARD_LIMIT_S = Number(args.hard_limit || (WARMUP + DURATION + 120 +
+  (START_AT ? Math.max(0, (START_AT - Date.now()) / 1000) : 0)));
 
 if (!PORT) {
   console.error('--port is required');
@@ -117,8 +123,21 @@ class Latencies {
   summary() {
     const s = this.a.subarray(0, this.n).sort();
     const pick = (p) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : null);
-    return { samples: this.n, p50_ms: pick(0.5), p90_ms: pick(0.9), p99_ms: pick(0.99),
+    const out = { samples: this.n, p50_ms: pick(0.5), p90_ms: pick(0.9), p99_ms: pick(0.99),
       max_ms: s.length ? s[s.length - 1] : null };
+    if (args.hist) out.hist = this.histogram(s);
+    return out;
+  }
+
+  histogram(sorted) {
+    // Sparse {bucket: count}; bucket b holds round trips of
+    // [1.02^b, 1.02^(b+1)) microseconds (run.py merges and reads these).
+    const h = {};
+    for (let i = 0; i < sorted.length; i++) {
+      const b = Math.floor(Math.log(Math.max(1, sorted[i] * 1000)) / Math.log(1.02));
+      h[b] = (h[b] || 0) + 1;
+    }
+    return h;
   }
 }
 
@@ -306,7 +325,8 @@ async function wsEcho() {
     ws.send(frame, sendOpts);
   }
   const win = new Window();
-  await sleep(WARMUP * 1000);
+  await sleep(START_AT ? Math.max(0, START_AT - Date.now()) : WARMUP * 1000);
+  const late_ms = START_AT ? Math.max(0, Date.now() - START_AT) : 0;
   win.start();
   measuring = true;
   await sleep(DURATION * 1000);
@@ -316,7 +336,8 @@ async function wsEcho() {
   const rssKb = serverRssKb();
   await closeAll(sockets, 3000);
   emit({ scenario: 'ws-echo', conns, payload: args.payload || 'text16', ...win.report(count),
-    ...lat.summary(), bad_frames: bad, dropped_connections: dropped, server_rss_kb: rssKb });
+    ...lat.summary(), bad_frames: bad, dropped_connections: dropped, server_rss_kb: rssKb,
+    start_late_ms: late_ms });
 }
 
 // -- polling: closed loop per client over HTTP long-polling -------------------

@@ -102,3 +102,103 @@ def test_loadgen_ws_echo_against_our_asgi_server():
     finally:
         server.terminate()
         server.wait(10)
+
+
+# -- the stacks figure (issue 17): targets, merging split load generators, and
+# -- the new servers (aiohttp, bare aiohttp, bare Node ws) -------------------
+def test_stack_targets_aliases_and_own_bare():
+    assert run.target_key('pe-aiohttp') == 'pe4151-aiohttp'
+    assert run.target_key('ours') == 'ours'
+    assert run.own_bare('ours') == 'bare'
+    assert run.own_bare('pe4151-aiohttp') == 'bare-aiohttp'
+    assert run.own_bare('ours-aiohttp-patched') == 'bare-aiohttp'
+    assert run.own_bare('node') == 'node-ws'
+    assert run.own_bare('ours-eventlet') is None
+    assert set(run.STACK_TARGETS) <= set(run.STACK_OF)
+    assert 'stacks' in run.FIGURES and 'stacks' not in run.DEFAULT_FIGURES
+
+
+def test_merge_split_loadgen_results():
+    def part(count, cpu_pct, hist):
+        return {'seconds': 1.0, 'count': count, 'rate': float(count), 'conns': 2,
+                'loadgen_cpu_pct': cpu_pct, 'server_cpu_s': 0.5, 'core1_busy_pct': 90.0,
+                'hist': hist, 'max_ms': 3.0, 'bad_frames': 0, 'samples': count}
+    b1 = 349  # 1.02**349 us ~ 1 ms
+    merged = run.merge_loadgen([part(1000, 40.0, {str(b1): 1000}),
+                                part(3000, 45.0, {str(b1 + 35): 3000})], [1, 1])
+    assert merged['rate'] == 4000 and merged['conns'] == 4
+    assert merged['loadgen_cpu_pct'] == 85.0  # both processes on core 1
+    assert merged['server_cpu_us_per_op'] == pytest.approx(125.0)
+    assert 0.9 < merged['p50_ms'] / 2.0 < 1.1 and merged['p99_ms'] == merged['p50_ms']
+    assert 'hist' not in merged
+    assert run.merge_loadgen([part(1, 1.0, {}), None], [1, 1]) is None
+
+
+def _python_with(module):
+    """An interpreter that has ``module``: this one, else the benchmark venv."""
+    probe = 'import importlib.util,sys;sys.exit(importlib.util.find_spec(sys.argv[1]) is None)'
+    for py in (sys.executable, str(BENCH / '.venvs' / 'ours' / 'bin' / 'python')):
+        if Path(py).exists() and subprocess.run([py, '-c', probe, module]).returncode == 0:
+            return py
+    pytest.skip(f'no interpreter with {module} (run run.py once)')
+
+
+def _start(argv):
+    port = _free_port()
+    server = subprocess.Popen([*argv, '--port', str(port)], env=ENV,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(('127.0.0.1', port), 0.5).close()
+            return server, port
+        except OSError:
+            time.sleep(0.05)
+    server.terminate()
+    server.wait(10)
+    pytest.fail(f'{argv} did not listen')
+
+
+def _needs_loadgen():
+    if shutil.which('node') is None:
+        pytest.skip('needs Node.js')
+    if not (BENCH / 'loadgen' / 'node_modules' / 'ws').exists():
+        pytest.skip('load generator packages not installed (run run.py once)')
+
+
+@pytest.mark.parametrize('script', ['eio_aiohttp.py', 'bare_aiohttp.py', 'node_ws.js'])
+@pytest.mark.parametrize('payload', ['text16', 'bin16'])
+def test_stack_servers_echo(script, payload):
+    _needs_loadgen()
+    interpreter = 'node' if script.endswith('.js') else _python_with('aiohttp')
+    server, port = _start([interpreter, str(BENCH / 'servers' / script)])
+    try:
+        out = subprocess.run(
+            ['node', str(BENCH / 'loadgen' / 'loadgen.js'), 'ws-echo',
+             '--port', str(port), '--conns', '3', '--payload', payload, '--warmup', '0.1',
+             '--duration', '0.3', '--server-pid', str(server.pid)],
+            capture_output=True, text=True, timeout=60, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert result['count'] > 0
+        assert result['bad_frames'] == 0
+        assert result['server_cpu_us_per_op'] is not None
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_split_loadgen_against_bare_node_ws():
+    _needs_loadgen()
+    server, port = _start(['node', str(BENCH / 'servers' / 'node_ws.js')])
+    try:
+        srv = run.Server(run.Target('node-ws', 'bare Node ws echo', []), BENCH)
+        srv.proc, srv.port = server, port
+        result = run.run_loadgen('node', 'ws-echo', srv, 30, procs=2, cores=[os.sched_getaffinity(0).pop()],
+                                 conns=5, payload='text16', warmup=0.1, duration=0.3)
+        assert result is not None
+        assert result['loadgen_procs'] == 2 and result['conns'] == 5
+        assert result['count'] > 0 and result['bad_frames'] == 0
+        assert result['p50_ms'] is not None and result['p50_ms'] <= result['p99_ms']
+    finally:
+        server.terminate()
+        server.wait(10)
