@@ -9,6 +9,7 @@ ASGI server.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -56,7 +57,7 @@ def test_codec_bench_runs_and_checks_results():
 
 @pytest.mark.parametrize('app', ['eio', 'bare'])
 def test_inproc_echo_runs(app):
-    pytest.importorskip('uvloop')
+    _require_module('uvloop')
     out = subprocess.run(
         [sys.executable, str(BENCH / 'codec' / 'inproc_echo.py'),
          '--conns', '5', '--messages', '500', '--app', app],
@@ -72,11 +73,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.skipif(shutil.which('node') is None, reason='needs Node.js')
 def test_loadgen_ws_echo_against_our_asgi_server():
-    pytest.importorskip('uvicorn')
-    if not (BENCH / 'loadgen' / 'node_modules' / 'ws').exists():
-        pytest.skip('load generator packages not installed (run run.py once)')
+    _require_module('uvicorn')
+    _needs_loadgen()
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, str(BENCH / 'servers' / 'eio_asgi.py'),
@@ -140,7 +139,8 @@ def _python_with(module):
     for py in (sys.executable, str(BENCH / '.venvs' / 'ours' / 'bin' / 'python')):
         if Path(py).exists() and subprocess.run([py, '-c', probe, module]).returncode == 0:
             return py
-    pytest.skip(f'no interpreter with {module} (run run.py once)')
+    pytest.fail(f'no interpreter with {module}: run benchmarks/run.py once '
+                'to create the benchmark venvs')
 
 
 def _start(argv):
@@ -160,10 +160,19 @@ def _start(argv):
 
 
 def _needs_loadgen():
+    # What these smoke tests need is missing: a failure that says how to get
+    # it, never a skip counted as a pass.
     if shutil.which('node') is None:
-        pytest.skip('needs Node.js')
+        pytest.fail('needs Node.js (scripts/setup.sh installs it)')
     if not (BENCH / 'loadgen' / 'node_modules' / 'ws').exists():
-        pytest.skip('load generator packages not installed (run run.py once)')
+        pytest.fail('load generator packages not installed: run '
+                    'benchmarks/run.py once (npm ci in benchmarks/loadgen)')
+
+
+def _require_module(name):
+    if importlib.util.find_spec(name) is None:
+        pytest.fail(f'{name} is not installed: run benchmarks/run.py once, or '
+                    f'pip install {name}')
 
 
 @pytest.mark.parametrize('script', ['eio_aiohttp.py', 'bare_aiohttp.py', 'node_ws.js'])
