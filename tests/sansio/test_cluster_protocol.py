@@ -77,6 +77,12 @@ def test_responses_and_frames_round_trip() -> None:
             assert proto.frame_of(m) == frame
     assert proto.decode(proto.close_message(9, 'n', False).encode()).kind \
         == proto.CLOSE_BACK
+    # A relay's encoder gives the same bytes as building each message.
+    for to_owner in (True, False):
+        encode = proto.frame_encoder(9, 'n', to_owner)
+        for frame in ('4text', '', b'\x00\xff', b''):
+            assert encode(frame) == \
+                proto.frame_message(9, 'n', frame, to_owner).encode()
 
 
 def test_forwarder_answers() -> None:

@@ -138,20 +138,11 @@ class AsyncNode(NodeBase):
                 body = await environ['wsgi.input'].read(limit + 1)
             except OSError:
                 body = b''
-        sid = req.query.get('sid', '')
-        msg = self.state.request(sid, proto.environ_request(
-            environ, body, req.websocket))
-        config = self.server.config
-        reply = await self._ask(route.owner, msg, proto.forward_timeout(
-            req.method, req.websocket, config.ping_interval,
-            config.ping_timeout))
-        if isinstance(reply, tuple):
-            self.logger.warning(proto.describe_failure(reply[0], sid,
-                                                       route.owner, reply[1]))
-            return await exchange.respond(
-                proto.failure_response(reply[0], route.headers))
-        if reply.kind == proto.RESPONSE:
-            return await exchange.respond(proto.response_of(reply))
+        msg, timeout = self._forwarded(req, environ, body)
+        reply = await self._ask(route.owner, msg, timeout)
+        response = self._answer_of(reply, route, msg)
+        if response is not None:
+            return await exchange.respond(response)
         return await self._relay(route.owner, msg.id, exchange)
 
     async def _relay(self, owner: str, relay_id: int, exchange: Any) -> Any:
@@ -174,7 +165,7 @@ class AsyncNode(NodeBase):
         writer = self._spawn(side.write_loop())
         self._ensure_watch()
         publish = self.bus.publish_nowait
-        frame_of = self.state.frame
+        encode = self.state.frame_encoder(relay_id, True)
 
         def sent(future: asyncio.Future[int]) -> None:
             # Checked after the fact: waiting for each PUBLISH's answer
@@ -188,8 +179,7 @@ class AsyncNode(NodeBase):
                 frame = await ws.wait()
                 if frame is None:
                     break
-                publish(owner_channel, frame_of(relay_id, frame, True)
-                        ).add_done_callback(sent)
+                publish(owner_channel, encode(frame)).add_done_callback(sent)
         except (OSError, BusError) as exc:
             self.logger.info('relay %d ended: %s', relay_id, exc)
         finally:
@@ -302,25 +292,17 @@ class AsyncNode(NodeBase):
             receivers = await self.bus.publish(self.state.channel_of(owner),
                                                msg.encode())
         except BusError as exc:
-            receivers, detail = 0, str(exc)
-        else:
-            detail = f'node {owner} is gone'
+            self._not_told(sid, msg, str(exc))
+            return
         if receivers == 0:
-            self.logger.warning('%s: cannot %s (%s)', sid, msg.header['op'],
-                                detail)
+            self._not_told(sid, msg, f'node {owner} is gone')
 
     async def call(self, owner: str, sid: str, op: str,
                    body: bytes = b'') -> bytes:
         """Run ``op`` on the owner and return its result; KeyError when the
         session is gone."""
         reply = await self._ask(owner, self.state.op(op, sid, body), 10.0)
-        if isinstance(reply, tuple):
-            raise KeyError(proto.op_error(
-                proto.describe_failure(reply[0], sid, owner, reply[1])))
-        error = reply.header.get('e')
-        if error is not None:
-            raise KeyError(error)
-        return reply.body
+        return self._result_of(reply, sid, owner)
 
 
 class _ClientSide:
@@ -360,6 +342,7 @@ class _ForwardedExchange:
         self.reply_channel = reply_channel
         self.req = req
         self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self._encode = node.state.frame_encoder(request_id, False)
         self.answered = False
         self.lost = False
         self._connected = False
@@ -401,8 +384,8 @@ class _ForwardedExchange:
             frame = message.get('text')
             if frame is None:
                 frame = message.get('bytes') or b''
-            future = node.bus.publish_nowait(
-                self.reply_channel, node.state.frame(self.id, frame, False))
+            future = node.bus.publish_nowait(self.reply_channel,
+                                             self._encode(frame))
             future.add_done_callback(self._frame_sent)
         elif kind == 'websocket.accept':
             self.answered = True

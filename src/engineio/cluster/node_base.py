@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..sansio import cluster as proto
-from ..sansio.cluster import Delivery
+from ..sansio.cluster import Delivery, Failure
+from ..sansio.models import Response
 from .redis_bus import BusError
 
 
@@ -133,6 +134,49 @@ class NodeBase:
             side.push(None)
         for put in list(self._relays_in.values()):
             put(None)
+
+    # -- forwarding: what to send, what the answer means --------------------
+    def _forwarded(self, req: Any, environ: dict[str, Any],
+                   body: bytes) -> tuple[proto.Message, float]:
+        """The bus message of a request for another node's session, and
+        how long to wait for its answer."""
+        msg = self.state.request(req.query.get('sid', ''),
+                                 proto.environ_request(environ, body,
+                                                       req.websocket))
+        config = self.server.config
+        return msg, proto.forward_timeout(req.method, req.websocket,
+                                          config.ping_interval,
+                                          config.ping_timeout)
+
+    def _answer_of(self, reply: proto.Message | tuple[Failure, str],
+                   route: Any, msg: proto.Message) -> Response | None:
+        """What the client gets for a forwarded request; None when the
+        owner accepted its WebSocket (relay it)."""
+        if isinstance(reply, tuple):
+            self.logger.warning(proto.describe_failure(
+                reply[0], msg.header['sid'], route.owner, reply[1]))
+            return proto.failure_response(reply[0], route.headers)
+        if reply.kind == proto.RESPONSE:
+            return proto.response_of(reply)
+        return None
+
+    @staticmethod
+    def _result_of(reply: proto.Message | tuple[Failure, str], sid: str,
+                   owner: str) -> bytes:
+        """The result of an op run on another node; KeyError (as for a
+        local session) when there is none."""
+        if isinstance(reply, tuple):
+            raise KeyError(proto.op_error(
+                proto.describe_failure(reply[0], sid, owner, reply[1])))
+        error = reply.header.get('e')
+        if error is not None:
+            raise KeyError(error)
+        return reply.body
+
+    def _not_told(self, sid: str, msg: proto.Message, detail: str) -> None:
+        """An op sent without waiting (send, disconnect) reached no one."""
+        self.logger.warning('%s: cannot %s (%s)', sid, msg.header['op'],
+                            detail)
 
     # -- owners that vanish ---------------------------------------------------
     def _watched_owners(self) -> set[str]:

@@ -131,21 +131,11 @@ class Node(NodeBase):
                     environ, self.server.max_http_buffer_size) or b''
             except OSError:
                 body = b''
-        sid = req.query.get('sid', '')
-        msg = self.state.request(sid, proto.environ_request(
-            environ, body, req.websocket))
-        config = self.server.config
-        reply = self._ask(route.owner, msg, proto.forward_timeout(
-            req.method, req.websocket, config.ping_interval,
-            config.ping_timeout))
-        if isinstance(reply, tuple):
-            self.logger.warning(proto.describe_failure(reply[0], sid,
-                                                       route.owner, reply[1]))
-            return wsgi.respond(start_response,
-                                proto.failure_response(reply[0], route.headers))
-        if reply.kind == proto.RESPONSE:
-            return wsgi.respond(start_response, proto.response_of(reply),
-                                req.method == 'HEAD')
+        msg, timeout = self._forwarded(req, environ, body)
+        response = self._answer_of(self._ask(route.owner, msg, timeout),
+                                   route, msg)
+        if response is not None:
+            return wsgi.respond(start_response, response, req.method == 'HEAD')
         return self._relay(route.owner, msg.id, environ, start_response)
 
     def _relay(self, owner: str, relay_id: int, environ: dict[str, Any],
@@ -160,13 +150,13 @@ class Node(NodeBase):
         self._relays_out[relay_id] = side
         writer = self.runtime.spawn(side.write_loop)
         self._ensure_watch()
+        encode = self.state.frame_encoder(relay_id, True)
         try:
             while not side.done:
                 frame = ws.wait()
                 if frame is None:
                     break
-                if self.bus.publish(owner_channel, self.state.frame(
-                        relay_id, frame, True)) == 0:
+                if self.bus.publish(owner_channel, encode(frame)) == 0:
                     break
         except (OSError, BusError) as exc:
             self.logger.info('relay %d ended: %s', relay_id, exc)
@@ -310,24 +300,16 @@ class Node(NodeBase):
             receivers = self.bus.publish(self.state.channel_of(owner),
                                          msg.encode())
         except BusError as exc:
-            receivers, detail = 0, str(exc)
-        else:
-            detail = f'node {owner} is gone'
+            self._not_told(sid, msg, str(exc))
+            return
         if receivers == 0:
-            self.logger.warning('%s: cannot %s (%s)', sid, msg.header['op'],
-                                detail)
+            self._not_told(sid, msg, f'node {owner} is gone')
 
     def call(self, owner: str, sid: str, op: str, body: bytes = b'') -> bytes:
         """Run ``op`` on the owner and return its result; KeyError when the
         session is gone."""
-        reply = self._ask(owner, self.state.op(op, sid, body), 10.0)
-        if isinstance(reply, tuple):
-            raise KeyError(proto.op_error(
-                proto.describe_failure(reply[0], sid, owner, reply[1])))
-        error = reply.header.get('e')
-        if error is not None:
-            raise KeyError(error)
-        return reply.body
+        return self._result_of(self._ask(owner, self.state.op(op, sid, body),
+                                         10.0), sid, owner)
 
 
 class _ClientSide:
@@ -365,6 +347,7 @@ class RelayWebSocket:
         self.id = relay_id
         self.reply_channel = reply_channel
         self.inbox: Any = node.runtime.Queue()
+        self._encode = node.state.frame_encoder(relay_id, False)
         self.accepted = False
         self.closed = False
 
@@ -379,8 +362,7 @@ class RelayWebSocket:
         if self.closed:
             raise ConnectionError('relayed WebSocket is closed')
         node = self.node
-        if node._publish(self.reply_channel,
-                         node.state.frame(self.id, frame, False)) == 0:
+        if node._publish(self.reply_channel, self._encode(frame)) == 0:
             self.closed = True
             self.inbox.put(None)
             raise ConnectionError('the relaying node is gone')

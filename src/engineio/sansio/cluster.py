@@ -32,7 +32,7 @@ from __future__ import annotations
 import enum
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,6 +235,21 @@ def frame_message(relay_id: int, sender: str, frame: str | bytes,
     return Message(kind, relay_id, {'from': sender, 'b': 1}, frame)
 
 
+def frame_encoder(relay_id: int, sender: str,
+                  to_owner: bool) -> Callable[[str | bytes], bytes]:
+    """``frame -> bytes`` of :func:`frame_message` for one relay: the
+    header of every frame of a relay is the same, so it is encoded once and
+    each frame costs a concatenation (the relay's hot path)."""
+    text_head = frame_message(relay_id, sender, '', to_owner).encode()
+    binary_head = frame_message(relay_id, sender, b'', to_owner).encode()
+
+    def encode(frame: str | bytes) -> bytes:
+        if type(frame) is str:
+            return text_head + frame.encode()
+        return binary_head + frame  # type: ignore[operator]
+    return encode
+
+
 def close_message(relay_id: int, sender: str, to_owner: bool) -> Message:
     return Message(CLOSE if to_owner else CLOSE_BACK, relay_id,
                    {'from': sender})
@@ -409,9 +424,9 @@ class NodeState:
         return op_message(self.next_id(), self.tag, op, sid, payload,
                           binary=op == 'send')
 
-    def frame(self, relay_id: int, frame: str | bytes,
-              to_owner: bool) -> bytes:
-        return frame_message(relay_id, self.tag, frame, to_owner).encode()
+    def frame_encoder(self, relay_id: int,
+                      to_owner: bool) -> Callable[[str | bytes], bytes]:
+        return frame_encoder(relay_id, self.tag, to_owner)
 
     def close(self, relay_id: int, to_owner: bool) -> bytes:
         return close_message(relay_id, self.tag, to_owner).encode()
