@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: set up (.venv with the package and uvicorn), then serve the
+# One command: set up (.venv with the package, aiohttp and uvloop), then serve the
 # Engine.IO demo on 127.0.0.1 (port from $PORT, default 8000).
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine.
 #   scripts/setup.sh demo   a virtual environment (.venv) with the package and
-#                           what the demo needs (uvicorn); no Node needed.
+#                           what the demo needs (aiohttp, uvloop); no Node needed.
 #   scripts/setup.sh test   (default) the same with every test dependency,
 #                           the npm peers (official engine.io, engine.io-client,
 #                           socket.io-client, playwright-core) and Chromium.
@@ -47,7 +47,7 @@ fi
 pip() { "$venv/bin/python" -m pip --disable-pip-version-check "$@"; }
 
 if [ "$what" = demo ]; then
-    pip install --quiet "${pin[@]}" -e '.[asgi]'
+    pip install --quiet "${pin[@]}" -e '.[aiohttp]'
     exit 0
 fi
 

@@ -1,9 +1,11 @@
-"""Engine.IO attached to an aiohttp application.
+"""Engine.IO attached to an aiohttp application, on uvloop when it is
+installed (``pip install 'engineio[aiohttp]'``): the fastest deployment.
 
     python examples/server/aiohttp_app.py [PORT]      (default: $PORT or 5000)
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sys
@@ -36,4 +38,11 @@ if __name__ == '__main__':
     sock.bind(('127.0.0.1', port))
     port = sock.getsockname()[1]
     print(f'READY {port} http://127.0.0.1:{port}/', flush=True)
-    web.run_app(app, sock=sock, print=None)
+    loop: asyncio.AbstractEventLoop
+    try:
+        import uvloop
+        loop = uvloop.new_event_loop()
+    except ImportError:
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    web.run_app(app, sock=sock, print=None, access_log=None, loop=loop)

@@ -71,10 +71,15 @@ def show(result: dict[str, Any]) -> str:
 
 
 @pytest.mark.node
-def test_demo_page(browser: str) -> None:
-    proc = Proc([sys.executable, '-m', 'engineio.demo', '--port', '0'])
+@pytest.mark.parametrize('server', [None, 'uvicorn'])
+def test_demo_page(browser: str, server: str | None) -> None:
+    # None: the default (aiohttp, as installed by run-demo.sh).
+    argv = ['--server', server] if server else []
+    proc = Proc([sys.executable, '-m', 'engineio.demo', '--port', '0', *argv])
     try:
-        port = proc.wait_for(r'running at http://127\.0\.0\.1:(\d+)/').group(1)
+        port = proc.wait_for(
+            rf'running at http://127\.0\.0\.1:(\d+)/ on {server or "aiohttp"}'
+        ).group(1)
         result = drive('demo', f'http://127.0.0.1:{port}/')
         assert result['ok'], show(result)
         assert result['consoleErrors'] == []

@@ -463,6 +463,8 @@ GUNICORN_WORKERS: dict[str, tuple[str, tuple[str, ...], str]] = {
         'geventwebsocket.gunicorn.workers.GeventWebSocketWorker', (),
         'gevent'),
     'eventlet': ('eventlet', (), 'eventlet'),
+    # aiohttp's own gunicorn worker: the asyncio server, not WSGI.
+    'aiohttp': ('aiohttp.GunicornUVLoopWebWorker', (), 'aiohttp'),
 }
 
 
@@ -510,7 +512,8 @@ def start_gunicorn_workers(n: int = 3, options: dict[str, Any] | None = None,
         # gunicorn >= 25 opens ~/.gunicorn/gunicorn.ctl by default; several
         # servers would all claim that one path.
         cmd.append('--no-control-socket')
-    cmd.append('cluster_wsgi:app')
+    cmd.append('cluster_aiohttp:app' if worker == 'aiohttp'
+               else 'cluster_wsgi:app')
     full_env = dict(env or {})
     if extra_path:
         full_env.setdefault('PYTHONPATH', _pythonpath([extra_path]))

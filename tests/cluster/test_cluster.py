@@ -313,7 +313,7 @@ def test_uvicorn_workers_share_sessions(
 
 
 @pytest.mark.node
-@pytest.mark.parametrize('worker', ['gevent', 'eventlet'])
+@pytest.mark.parametrize('worker', ['gevent', 'eventlet', 'aiohttp'])
 def test_gunicorn_workers_share_sessions(
         node_peers: Any, gunicorn_workers: Callable[..., MultiWorker],
         redis_url: str, worker: str) -> None:
@@ -322,6 +322,22 @@ def test_gunicorn_workers_share_sessions(
     result = run_load(server.url, clients=9, messages=16, gap_ms=30,
                       transports='polling', timeout_ms=30000)
     assert result['ok'], summary(result)
+
+
+@pytest.mark.node
+def test_aiohttp_workers_with_upgrades(
+        node_peers: Any, gunicorn_workers: Callable[..., MultiWorker],
+        redis_url: str) -> None:
+    """The deployment docs/deployment.md recommends for several processes:
+    gunicorn's aiohttp worker on uvloop, the cluster behind it; sessions
+    start on polling on any worker and upgrade."""
+    server = gunicorn_workers(3, {**FAST_PINGS, 'cluster': redis_url},
+                              worker='aiohttp')
+    result = run_load(server.url, clients=9, messages=16, gap_ms=30,
+                      transports='polling,websocket', timeout_ms=30000)
+    assert result['ok'], summary(result)
+    assert result['transports'] == {'websocket': 9}, summary(result)
+    assert len(server.worker_pids()) == 3
 
 
 @pytest.mark.node

@@ -1,4 +1,6 @@
-"""Serve the echo app with aiohttp on 127.0.0.1 (``eio.attach(app)``)."""
+"""Serve the echo app with aiohttp on 127.0.0.1 (``eio.attach(app)``), on
+uvloop as docs/deployment.md recommends (tornado's and hypercorn's tests run
+the asyncio loop)."""
 from __future__ import annotations
 
 import asyncio
@@ -20,4 +22,8 @@ async def main() -> None:
     await asyncio.Event().wait()
 
 
-asyncio.run(main())
+try:
+    from uvloop import run
+except ImportError:  # not installed: asyncio's own loop
+    run = asyncio.run
+run(main())

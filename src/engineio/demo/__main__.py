@@ -1,19 +1,22 @@
-"""``python -m engineio.demo [--host 127.0.0.1] [--port 8000]``
+"""``python -m engineio.demo [--host 127.0.0.1] [--port 8000] [--server NAME]``
 
-Serves the demo page and an :class:`engineio.AsyncServer` with uvicorn. The
-port comes from ``--port``, else from ``$PORT``, else 8000; ``0`` picks a
-free one. The server's log shows one line per connect, upgrade and
-disconnect.
+Serves the demo page and an :class:`engineio.AsyncServer`. The web server is
+aiohttp on uvloop (the fastest deployment measured, see docs/benchmarks.md)
+when aiohttp is installed, else uvicorn; ``--server`` picks one. The port
+comes from ``--port``, else from ``$PORT``, else 8000; ``0`` picks a free
+one. The server's log shows one line per connect, upgrade and disconnect.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib.util
 import logging
 import os
 import socket
 import sys
 
-from .app import create_app
+SERVERS = {'aiohttp': 'aiohttp', 'uvicorn': 'uvicorn'}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,12 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--port', type=int,
                         default=int(os.environ.get('PORT') or 8000),
                         help='port (default $PORT or 8000; 0: any free port)')
+    parser.add_argument('--server', choices=sorted(SERVERS),
+                        help='web server (default: aiohttp if installed, '
+                             'else uvicorn)')
     args = parser.parse_args(argv)
 
-    try:
-        import uvicorn
-    except ImportError:
-        print('The demo needs uvicorn: pip install "uvicorn[standard]"',
+    server = args.server or next(
+        (name for name, module in SERVERS.items()
+         if importlib.util.find_spec(module) is not None), 'aiohttp')
+    if importlib.util.find_spec(SERVERS[server]) is None:
+        extra = 'aiohttp' if server == 'aiohttp' else 'asgi'
+        print(f'The demo on {server} needs it: pip install "engineio[{extra}]"',
               file=sys.stderr)
         return 2
 
@@ -46,16 +54,41 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sock.listen(128)
     port = sock.getsockname()[1]
+    # The socket is listening already: connections wait in its backlog
+    # until the server accepts them, so the URL is usable once printed.
+    print(f'Engine.IO demo running at http://{args.host}:{port}/ on {server} '
+          '(open it in two or more tabs; Ctrl+C stops)', flush=True)
+    if server == 'aiohttp':
+        _run_aiohttp(sock)
+    else:
+        _run_uvicorn(sock)
+    return 0
+
+
+def _run_aiohttp(sock: socket.socket) -> None:
+    from aiohttp import web
+
+    from .app import create_aiohttp_app
+
+    loop: asyncio.AbstractEventLoop
+    try:
+        import uvloop
+        loop = uvloop.new_event_loop()
+    except ImportError:
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    _, app = create_aiohttp_app()
+    web.run_app(app, sock=sock, print=None, access_log=None, loop=loop)
+
+
+def _run_uvicorn(sock: socket.socket) -> None:
+    import uvicorn
+
+    from .app import create_app
 
     _, app = create_app()
     config = uvicorn.Config(app, log_level='warning', access_log=False)
-    server = uvicorn.Server(config)
-    # The socket is listening already: connections wait in its backlog
-    # until uvicorn accepts them, so the URL is usable once printed.
-    print(f'Engine.IO demo running at http://{args.host}:{port}/ '
-          '(open it in two or more tabs; Ctrl+C stops)', flush=True)
-    server.run(sockets=[sock])
-    return 0
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 if __name__ == '__main__':

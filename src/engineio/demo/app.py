@@ -1,4 +1,6 @@
-"""The demo application: an echo and chat server on :class:`AsyncServer`.
+"""The demo application: an echo and chat server on :class:`AsyncServer`,
+served by aiohttp (:func:`create_aiohttp_app`) or any ASGI server
+(:func:`create_app`).
 
 Messages the page sends (Engine.IO messages, JSON text or binary):
 
@@ -36,8 +38,58 @@ def create_app(static_files: dict[str, Any] | None = None,
 
     Returns ``(eio, app)``.
     """
-    options.setdefault('logger', True)
     options.setdefault('async_mode', 'asgi')
+    eio = create_server(**options)
+    app = engineio.ASGIApp(eio, static_files={**_static_rules(),
+                                              **(static_files or {})})
+    return eio, app
+
+
+def create_aiohttp_app(static_files: dict[str, str] | None = None,
+                       **options: Any) -> tuple[Any, Any]:
+    """Build the demo server attached to an aiohttp application.
+
+    :param static_files: extra rules, URL path to a file or a directory.
+    :param options: :class:`engineio.AsyncServer` options, as for
+                    :func:`create_app`.
+
+    Returns ``(eio, app)``, ``app`` an ``aiohttp.web.Application``.
+    """
+    from aiohttp import web
+
+    options.setdefault('async_mode', 'aiohttp')
+    eio = create_server(**options)
+    app = web.Application()
+    eio.attach(app)
+    rules = {**_static_rules(), **(static_files or {})}
+    for url, target in rules.items():
+        path = Path(target)
+        if path.is_dir():
+            app.router.add_static(url, path)
+        else:
+            app.router.add_get(url, _file_handler(path))
+    return eio, app
+
+
+def _file_handler(path: Path) -> Any:
+    from aiohttp import web
+
+    async def serve(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(path)
+    return serve
+
+
+def _static_rules() -> dict[str, str]:
+    return {'/': str(STATIC_DIR / 'index.html'), '/static': str(STATIC_DIR)}
+
+
+def create_server(**options: Any) -> engineio.AsyncServer:
+    """The demo's :class:`engineio.AsyncServer` with its event handlers.
+
+    :param options: :class:`engineio.AsyncServer` options; ``logger``
+                    defaults to ``True`` so connections are printed.
+    """
+    options.setdefault('logger', True)
     eio = engineio.AsyncServer(**options)
     online: dict[str, str] = {}  # sid -> short name shown to the others
 
@@ -74,11 +126,4 @@ def create_app(static_files: dict[str, Any] | None = None,
     eio.on('connect', connect)
     eio.on('message', message)
     eio.on('disconnect', disconnect)
-
-    rules: dict[str, Any] = {
-        '/': str(STATIC_DIR / 'index.html'),
-        '/static': str(STATIC_DIR),
-    }
-    rules.update(static_files or {})
-    app = engineio.ASGIApp(eio, static_files=rules)
-    return eio, app
+    return eio
