@@ -257,15 +257,17 @@ class AsyncServer(BaseServer):
                 await self._closed(closed, event)  # type: ignore[arg-type]
             action = route.action
             if action is Action.POLL:
-                response = await route.session.handle_get_request(  # type: ignore[union-attr]
-                    exchange.hook_environ())
-            elif action is Action.POST:
-                response = await route.session.handle_post_request(  # type: ignore[union-attr]
-                    exchange.hook_environ())
-            elif action is Action.HANDSHAKE:
-                return await self._handshake(route, exchange)
+                return await exchange.respond(
+                    await route.session.handle_get_request(  # type: ignore[union-attr]
+                        exchange.hook_environ()))
+            if action is Action.POST:
+                return await exchange.respond(
+                    await route.session.handle_post_request(  # type: ignore[union-attr]
+                        exchange.hook_environ()))
+            if action is Action.HANDSHAKE:
+                opened = await self._handshake(route, exchange)
             elif action is Action.UPGRADE:
-                return await self._upgrade(route, exchange)
+                opened = await self._upgrade(route, exchange)
             elif action is Action.DISCARD:
                 return await self._discard(route, exchange)
             elif action is Action.FORWARD:
@@ -274,12 +276,26 @@ class AsyncServer(BaseServer):
                 if route.refusal is not None:
                     await self._refused(route.refusal, req.method,
                                         exchange.environ)
-                response = route.response
-            return await exchange.respond(response)
+                return await exchange.respond(cast(Response, route.response))
+            if not isinstance(opened, AsyncSocket):
+                return opened  # answered (refused, polling, failed)
         finally:
             # An exchange that builds its environ on demand and its request
             # refer to each other: free them now, not in the cycle collector.
             req.native_factory = None
+        # A WebSocket session runs here, in the web server's task, for as
+        # long as it lives: no frame of the handshake stays suspended under
+        # it, nor the request and route they held.
+        del req, route, args, kwargs
+        exchange.request = None  # type: ignore[assignment]
+        if action is Action.UPGRADE:
+            await opened._websocket_handler(opened.upgrade_ws)
+        else:
+            try:
+                await opened._websocket_handler(opened.ws)
+            except OSError:
+                await self._close(opened, self.reason.TRANSPORT_ERROR)
+        return await exchange.finish_websocket()
 
     async def shutdown(self) -> None:
         """Stop Engine.IO background tasks.
@@ -593,11 +609,10 @@ class AsyncServer(BaseServer):
         socket.ws = ws
         try:
             await self._open_websocket(socket, exchange, opening.frames)
-            del opening  # this frame lives as long as the session
-            await socket._websocket_handler(ws)
         except OSError:
             await self._close(socket, self.reason.TRANSPORT_ERROR)
-        return await exchange.finish_websocket()
+            return await exchange.finish_websocket()
+        return socket  # handle_request runs it
 
     async def _open_websocket(self, socket: AsyncSocket, exchange: Exchange,
                               frames: list[packet.Frame]) -> None:
@@ -682,8 +697,7 @@ class AsyncServer(BaseServer):
         socket.upgrade_ws = ws
         if self.core.schedule(socket):
             self._service_wake.set()
-        await socket._websocket_handler(ws)
-        return await exchange.finish_websocket()
+        return socket  # handle_request runs it
 
     async def _discard(self, route: Any, exchange: Exchange) -> Any:
         self.logger.info('WebSocket closed after its handshake: %s',

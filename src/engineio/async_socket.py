@@ -8,6 +8,7 @@ the names python-socketio's async admin instrumentation wraps.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from typing import Any
 
 from .sansio.models import Response
@@ -39,9 +40,12 @@ class AsyncSocket(DriverSession):
         """Consume a long-polling POST."""
         return await self.server._handle_post(self, environ)  # type: ignore[no-any-return]
 
-    async def _websocket_handler(self, ws: Any) -> None:
+    # A plain function returning the driver's coroutine (wrappers await it
+    # alike): no coroutine frame of its own stays suspended for the whole
+    # life of every WebSocket session.
+    def _websocket_handler(self, ws: Any) -> Coroutine[Any, Any, None]:
         """Run this session's WebSocket until it ends."""
-        await self.server._run_websocket(self, ws)
+        return self.server._run_websocket(self, ws)  # type: ignore[no-any-return]
 
     async def _send_ping(self) -> None:
         """Deliver the ping the heartbeat just queued."""

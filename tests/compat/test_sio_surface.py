@@ -186,10 +186,17 @@ def test_socket_hooks_are_wrappable() -> None:
 
 def test_async_socket_hooks_are_coroutines() -> None:
     async_socket = importlib.import_module('engineio.async_socket')
-    for name in ('handle_get_request', 'handle_post_request',
-                 '_websocket_handler', '_send_ping'):
+    for name in ('handle_get_request', 'handle_post_request', '_send_ping'):
         assert inspect.iscoroutinefunction(
             getattr(async_socket.AsyncSocket, name)), name
+    # python-socketio's admin wraps it with a coroutine that awaits what it
+    # returns: a coroutine (test_sio_admin runs that instrumentation).
+    eio = engineio.AsyncServer(async_mode='asgi')
+    socket = async_socket.AsyncSocket('x', 'websocket', eio.core.config.heartbeat,
+                                      0.0, server=eio)
+    run = socket._websocket_handler(None)
+    assert inspect.iscoroutine(run)
+    run.close()
 
 
 def test_direct_websocket_session_counts_as_upgraded() -> None:
