@@ -8,8 +8,9 @@
 //   node loadgen.js idle     --port P --sessions N
 //
 // Common options: --path (default /engine.io/), --warmup S, --duration S,
-// --server-pid PID (its CPU time is read from /proc at the window's edges),
-// --clk-tck HZ.  ws-echo also takes --start-at EPOCH_MS (the measured window
+// --server-pid PID[,PID...] (its CPU time is read from /proc at the window's
+// edges; several pids, e.g. the worker processes of one server sharing a
+// port, are added up and also reported one by one), --clk-tck HZ.  ws-echo also takes --start-at EPOCH_MS (the measured window
 // starts then instead of after --warmup: several load generator processes
 // splitting the connections measure the same window) and --hist (adds a
 // histogram of the round trips, 2% buckets, so that processes can be
@@ -50,7 +51,7 @@ const PORT = Number(args.port);
 const PATH = args.path || '/engine.io/';
 const WARMUP = Number(args.warmup ?? 1);
 const DURATION = Number(args.duration ?? 5);
-const SERVER_PID = args.server_pid ? Number(args.server_pid) : 0;
+const SERVER_PIDS = args.server_pid ? String(args.server_pid).split(',').map(Number) : [];
 const CLK_TCK = Number(args.clk_tck || 100);
 // A hard stop whatever happens: nothing here runs longer than this.
 const START_AT = args.start_at ? Number(args.start_at) : 0;
@@ -69,11 +70,10 @@ const hardTimer = setTimeout(() => {
 hardTimer.unref();
 
 // -- measurement helpers ---------------------------------------------------
-function serverCpu() {
+function processCpu(pid) {
   // utime + stime of the whole process (all threads), in seconds.
-  if (!SERVER_PID) return null;
   try {
-    const s = fs.readFileSync(`/proc/${SERVER_PID}/stat`, 'utf8');
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / CLK_TCK;
   } catch (e) {
@@ -81,15 +81,27 @@ function serverCpu() {
   }
 }
 
+function serverCpus() {
+  // One reading per server process; null if any of them is gone (a sum
+  // without it would look like a cheaper server).
+  if (!SERVER_PIDS.length) return null;
+  const out = SERVER_PIDS.map(processCpu);
+  return out.includes(null) ? null : out;
+}
+
 function serverRssKb() {
-  if (!SERVER_PID) return null;
-  try {
-    const s = fs.readFileSync(`/proc/${SERVER_PID}/status`, 'utf8');
-    const m = /VmRSS:\s+(\d+)/.exec(s);
-    return m ? Number(m[1]) : null;
-  } catch (e) {
-    return null;
+  if (!SERVER_PIDS.length) return null;
+  let total = 0;
+  for (const pid of SERVER_PIDS) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (!m) return null;
+      total += Number(m[1]);
+    } catch (e) {
+      return null;
+    }
   }
+  return total;
 }
 
 function coreTimes() {
@@ -145,14 +157,14 @@ class Window {
   // The measured interval: server CPU, our own CPU and wall time.
   start() {
     this.t0 = performance.now();
-    this.cpu0 = serverCpu();
+    this.cpu0 = serverCpus();
     this.self0 = process.cpuUsage();
     this.cores0 = coreTimes();
   }
 
   stop() {
     this.t1 = performance.now();
-    this.cpu1 = serverCpu();
+    this.cpu1 = serverCpus();
     this.self1 = process.cpuUsage(this.self0);
     this.cores1 = coreTimes();
   }
@@ -171,10 +183,12 @@ class Window {
       if (a && b && b[1] > a[1]) out[`core${k}_busy_pct`] = 100 * (b[0] - a[0]) / (b[1] - a[1]);
     }
     if (this.cpu0 !== null && this.cpu1 !== null) {
-      const cpu = this.cpu1 - this.cpu0;
+      const each = this.cpu1.map((c, i) => c - this.cpu0[i]);
+      const cpu = each.reduce((a, b) => a + b, 0);
       out.server_cpu_s = cpu;
       out.server_cpu_pct = 100 * cpu / secs;
       out.server_cpu_us_per_op = count ? 1e6 * cpu / count : null;
+      if (each.length > 1) out.server_cpu_pct_per_pid = each.map((c) => 100 * c / secs);
     }
     return out;
   }
