@@ -730,6 +730,9 @@ class Harness:
             'nproc': os.cpu_count(),
             'loadgen_procs': self.args.loadgen_procs,
             'loadgen_cores': self.load_cores,
+            'polling_client': getattr(self.args, 'polling_client', 'raw'),
+            'multiproc_workers': self.workers, 'multiproc_cores': self.multiproc_cores,
+            'multiproc_spread': bool(self.spread),
             'ours_version': _ours_version(),
             'loadavg_start': Path('/proc/loadavg').read_text().split()[:3],
             'mode': 'quick' if self.quick else 'full',
@@ -1085,9 +1088,12 @@ class Harness:
         log('figure 3: long-polling')
         servers = self.start_servers(self.pick('polling', POLLING_TARGETS))
         name = f'{self.s.polling_clients} clients text16'
+        client = getattr(self.args, 'polling_client', 'raw')
+        options: dict[str, Any] = {'clients': self.s.polling_clients}
+        if client == 'raw':
+            options['raw'] = 1
         try:
-            runs = self.interleaved(servers, [
-                (name, 'polling', {'clients': self.s.polling_clients})])
+            runs = self.interleaved(servers, [(name, 'polling', options)])
         finally:
             self.stop_servers(servers)
         self.results['polling'] = runs
@@ -1096,7 +1102,9 @@ class Harness:
             'The bare servers (`bare` on uvicorn, `bare-aiohttp`, `node-ws` on Node `http`) '
             'answer just enough Engine.IO long-polling for this load generator: a dict of '
             'sid -> queued packets and the waiting GET, no pings, no checks; the ceiling of '
-            'their stack.\n\n'
+            'their stack. The load generator\'s HTTP client: '
+            + ('raw (two keep-alive TCP connections per client, a minimal HTTP/1.1 parser)'
+               if client == 'raw' else "Node's `http` with a keep-alive Agent") + '.\n\n'
             + self._single_table('polling', name, runs[name], list(servers), 2.0, 0.9,
                                  'round trips/s', 'p50 / p99 ms', 'server CPU us/round trip'))
 
@@ -1439,6 +1447,10 @@ def main() -> int:
                         'only (' + ', '.join(TARGET_FIGURES) + '); may be repeated. pe = pe4151, '
                         'pe-aiohttp = pe4151-aiohttp. With --only ws each row is also compared '
                         "with its own stack's bare echo and Node engine.io")
+    parser.add_argument('--polling-client', choices=['raw', 'http'], default='raw',
+                        help="the polling figure's HTTP client: raw TCP keep-alive connections "
+                             "(default; a third of the CPU of Node's http) or Node's http "
+                             '(as before issue 17: the generator limits the fastest servers)')
     parser.add_argument('--workers', type=int, metavar='N',
                         help='worker processes of the multiproc figure (default: the number of '
                              '--multiproc-cores)')

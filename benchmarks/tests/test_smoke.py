@@ -223,14 +223,18 @@ def _loadgen(*argv):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize('script', ['bare_asgi.py', 'bare_aiohttp.py', 'node_ws.js'])
-def test_bare_servers_answer_the_polling_load_generator(script):
+@pytest.mark.parametrize('script', ['bare_asgi.py', 'bare_aiohttp.py', 'node_ws.js',
+                                    'eio_asgi.py', 'node_eio.js'])
+@pytest.mark.parametrize('client', ['raw', 'http'])
+def test_polling_load_generator_on_bare_and_engineio_servers(script, client):
     _needs_loadgen()
     interpreter = 'node' if script.endswith('.js') else _python_with('aiohttp')
     server, port = _start([interpreter, str(BENCH / 'servers' / script)])
     try:
         result = _loadgen('polling', '--port', str(port), '--clients', '3', '--warmup', '0.1',
-                          '--duration', '0.3', '--server-pid', str(server.pid))
+                          '--duration', '0.3', '--server-pid', str(server.pid),
+                          *(['--raw'] if client == 'raw' else []))
+        assert result['client'] == client
         assert result['count'] > 0 and result['errors'] == 0, result
         # A round trip is one POST and the GET of its echo, nothing else.
         assert result['http_requests'] <= 2 * result['count'] + 6
