@@ -53,9 +53,11 @@ CLK_TCK = os.sysconf('SC_CLK_TCK')
 #: Above this share of its core, the load generator may be what limits a run.
 LOADGEN_BUSY = 85
 
-FIGURES = ('codec', 'layer', 'ws', 'polling', 'memory', 'sessions', 'blocking', 'stacks')
-#: The figures of a run without --only ('stacks' is long: ask for it).
-DEFAULT_FIGURES = tuple(f for f in FIGURES if f != 'stacks')
+FIGURES = ('codec', 'layer', 'ws', 'polling', 'memory', 'sessions', 'blocking', 'stacks',
+           'multiproc')
+#: The figures of a run without --only ('stacks' is long, 'multiproc' uses
+#: every core: ask for them).
+DEFAULT_FIGURES = tuple(f for f in FIGURES if f not in ('stacks', 'multiproc'))
 
 #: Figure 7 (stacks): every Engine.IO server next to the bare echo of its own
 #: web server stack, in this order.
@@ -65,12 +67,26 @@ STACK_TARGETS = ['ours', 'ours-aiohttp', 'bare', 'bare-aiohttp',
 STACK_OF = {'ours': 'uvicorn', 'pe4151': 'uvicorn', 'bare': 'uvicorn',
             'ours-aiohttp': 'aiohttp', 'pe4151-aiohttp': 'aiohttp', 'bare-aiohttp': 'aiohttp',
             'node': 'node', 'node-ws': 'node',
-            'ours-gevent': 'gevent', 'pe4151-gevent': 'gevent', 'bare-gevent': 'gevent'}
+            'ours-gevent': 'gevent', 'pe4151-gevent': 'gevent', 'bare-gevent': 'gevent',
+            'ours-eventlet': 'eventlet', 'pe4151-eventlet': 'eventlet', 'bare-eventlet': 'eventlet'}
 BARE_OF_STACK = {'uvicorn': 'bare', 'aiohttp': 'bare-aiohttp', 'node': 'node-ws',
-                 'gevent': 'bare-gevent'}
+                 'gevent': 'bare-gevent', 'eventlet': 'bare-eventlet'}
+#: Figures 3, 4 and 5 (issue 17): the same eight, so that each Engine.IO
+#: server has its own stack's bare server next to it.  The bare servers
+#: (bare_asgi.py, bare_aiohttp.py, node_ws.js) also speak the little
+#: long-polling the polling figure needs.
+POLLING_TARGETS = MEMORY_TARGETS = SESSIONS_TARGETS = STACK_TARGETS
+BLOCKING_TARGETS = ['ours-gevent', 'pe4151-gevent', 'bare-gevent',
+                    'ours-eventlet', 'pe4151-eventlet', 'bare-eventlet']
+#: The figures that take --targets, and what each can measure: the polling
+#: figure needs a server that answers long-polling (bare-gevent and
+#: bare-eventlet only do WebSocket).
+TARGET_FIGURES = ('ws', 'stacks', 'polling', 'memory', 'sessions', 'blocking', 'multiproc')
+NO_POLLING = {'bare-gevent', 'bare-eventlet'}
 #: Short names accepted by --targets and --skip-targets.
 TARGET_ALIASES = {'pe': 'pe4151', 'pe-aiohttp': 'pe4151-aiohttp', 'pe-gevent': 'pe4151-gevent',
                   'pe-eventlet': 'pe4151-eventlet', 'bare-asgi': 'bare', 'ours-asgi': 'ours',
+                  'bare-uvicorn': 'bare', 'ours-uvicorn': 'ours', 'pe-uvicorn': 'pe4151',
                   'pe-asgi': 'pe4151', 'node-eio': 'node'}
 
 
@@ -78,9 +94,15 @@ def target_key(name: str) -> str:
     return TARGET_ALIASES.get(name, name)
 
 
+def base_key(key: str) -> str:
+    """The target without its variant: 'ours-aiohttp-patched' and
+    'ours-aiohttp-x2' (2 workers) are both 'ours-aiohttp'."""
+    return re.sub(r'-x\d+$', '', key.removesuffix('-patched'))
+
+
 def own_bare(key: str) -> str | None:
     """The bare echo of the target's own stack ('ours-aiohttp' -> 'bare-aiohttp')."""
-    stack = STACK_OF.get(key.removesuffix('-patched'))
+    stack = STACK_OF.get(base_key(key))
     return BARE_OF_STACK.get(stack) if stack else None
 
 
@@ -144,10 +166,14 @@ def ensure_node() -> str:
 
 
 # -- processes ------------------------------------------------------------
-def _pinned(core: int | None) -> Callable[[], None]:
+def _pinned(core: int | set[int] | None) -> Callable[[], None]:
+    """A child's setup: its cores (one, or a set the kernel chooses among)
+    and enough file descriptors for 5,000 sessions."""
+    cores = {core} if isinstance(core, int) else core
+
     def setup() -> None:
-        if core is not None:
-            os.sched_setaffinity(0, {core})
+        if cores:
+            os.sched_setaffinity(0, cores)
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         want = hard if hard != resource.RLIM_INFINITY else 65536
         if soft < want:
@@ -181,14 +207,19 @@ class Target:
     label: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    #: 0: one process.  N: N processes of argv sharing the port with
+    #: SO_REUSEPORT (``--reuse-port``), started as one WorkerGroup.
+    workers: int = 0
 
 
 class Server:
-    """One target's server process, pinned to the server core."""
+    """One target's server process, pinned to the server core (or allowed
+    ``cores``: the multiproc figure lets the kernel place its servers)."""
 
-    def __init__(self, target: Target, logdir: Path) -> None:
+    def __init__(self, target: Target, logdir: Path, cores: set[int] | None = None) -> None:
         self.target = target
         self.logdir = logdir
+        self.cores = cores or {SERVER_CORE}
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.starts = 0
@@ -198,6 +229,11 @@ class Server:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    @property
+    def pid_arg(self) -> str:
+        """The load generator's --server-pid: every process of the server."""
+        return str(self.pid)
 
     def start(self) -> Server:
         self.port = free_port()
@@ -212,7 +248,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [*self.target.argv, '--port', str(self.port)], cwd=BENCH,
                 env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, preexec_fn=_pinned(SERVER_CORE))
+                stdin=subprocess.DEVNULL, preexec_fn=_pinned(self.cores))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -249,18 +285,103 @@ class Server:
             self.proc.wait(5)
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on 127.0.0.1:port (/proc/net/tcp): with
+    SO_REUSEPORT each worker has its own, so this tells when all are up
+    (one accepting connections says nothing about the others)."""
+    want = f'0100007F:{port:04X}'
+    with open('/proc/net/tcp') as f:
+        return sum(1 for line in f
+                   if (cols := line.split())[1:2] == [want] and cols[3] == '0A')
+
+
+class WorkerGroup(Server):
+    """``target.workers`` processes of one server on one port (SO_REUSEPORT:
+    the kernel hands each new connection to one of them, and a WebSocket
+    session lives on that connection, so it stays on its worker).  Worker
+    i is pinned to the i-th of ``spread`` cores when given, else all may run
+    on any of ``cores``.  Its CPU is the sum over the workers."""
+
+    def __init__(self, target: Target, logdir: Path, cores: set[int] | None = None,
+                 spread: list[int] | None = None) -> None:
+        super().__init__(target, logdir, cores)
+        self.spread = spread
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def pid(self) -> int:
+        return self.procs[0].pid
+
+    @property
+    def pid_arg(self) -> str:
+        return ','.join(str(p.pid) for p in self.procs)
+
+    def start(self) -> WorkerGroup:
+        self.port = free_port()
+        self.starts += 1
+        env = dict(os.environ)
+        env.pop('PYTHONPATH', None)
+        env.update(self.target.env)
+        env['PYTHONUNBUFFERED'] = '1'
+        env['PYTHONWARNINGS'] = 'ignore'
+        logfile = self.logdir / f'{self.target.key}.log'
+        self.procs = []
+        with open(logfile, 'ab') as out:
+            for i in range(self.target.workers):
+                cores = {self.spread[i % len(self.spread)]} if self.spread else self.cores
+                self.procs.append(subprocess.Popen(
+                    [*self.target.argv, '--port', str(self.port), '--reuse-port'], cwd=BENCH,
+                    env=env, stdout=out, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, preexec_fn=_pinned(cores)))
+        self.proc = self.procs[0]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if not self.alive():
+                self.stop()
+                raise RuntimeError(f'{self.target.key}: a worker exited at startup; see {logfile}')
+            if listening_sockets(self.port) >= len(self.procs):
+                break
+            time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError(f'{self.target.key}: not all workers listen after 30 s')
+        lines = logfile.read_text(errors='replace').strip().splitlines()
+        self.info = f'{len(self.procs)} workers; ' + (lines[-1] if lines else '')
+        return self
+
+    def alive(self) -> bool:
+        return bool(self.procs) and all(p.poll() is None for p in self.procs)
+
+    def ensure(self) -> None:
+        if not self.alive():
+            log(f'  ! {self.target.key}: a worker is not running: restarting all')
+            self.stop()
+            self.start()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
 def run_loadgen(node: str, command: str, server: Server, timeout: float,
                 procs: int = 1, cores: list[int] | None = None,
                 **options: Any) -> dict[str, Any] | None:
     if procs > 1 and command == 'ws-echo' and int(options.get('conns', 1)) > 1:
         return run_loadgen_split(node, server, timeout, procs, cores or [LOAD_CORE], **options)
     argv = [node, str(LOADGEN), command, '--port', str(server.port),
-            '--server-pid', str(server.pid), '--clk-tck', str(CLK_TCK)]
+            '--server-pid', server.pid_arg, '--clk-tck', str(CLK_TCK)]
     for key, value in options.items():
         argv += [f'--{key.replace("_", "-")}', str(value)]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True,
-                              timeout=timeout, preexec_fn=_pinned(LOAD_CORE))
+                              timeout=timeout, preexec_fn=_pinned(cores[0] if cores else LOAD_CORE))
     except subprocess.TimeoutExpired:
         log(f'  ! loadgen {command} on {server.target.key}: timed out')
         return None
@@ -294,7 +415,7 @@ def run_loadgen_split(node: str, server: Server, timeout: float, procs: int,
     running: list[tuple[subprocess.Popen[str], int]] = []
     for i, n in enumerate(split):
         argv = [node, str(LOADGEN), 'ws-echo', '--port', str(server.port),
-                '--server-pid', str(server.pid), '--clk-tck', str(CLK_TCK),
+                '--server-pid', server.pid_arg, '--clk-tck', str(CLK_TCK),
                 '--conns', str(n), '--start-at', str(start_at), '--hist']
         for key, value in options.items():
             argv += [f'--{key.replace("_", "-")}', str(value)]
@@ -445,7 +566,6 @@ class Settings:
     polling_clients: int
     idle_sessions: int
     session_concurrency: int
-    eventlet: bool
 
 
 class Harness:
@@ -457,7 +577,7 @@ class Harness:
                 rounds=1, warmup=0.3, window=1.0, codec_seconds=0.05,
                 ws_scenarios=[(50, 'text16'), (50, 'bin16')],
                 blocking_scenarios=[(50, 'text16')], polling_clients=50,
-                idle_sessions=500, session_concurrency=20, eventlet=False)
+                idle_sessions=500, session_concurrency=20)
         else:
             self.s = Settings(
                 rounds=3, warmup=1.0, window=3.0, codec_seconds=0.4,
@@ -466,7 +586,7 @@ class Harness:
                 blocking_scenarios=[(1, 'text16'), (50, 'text16'),
                                     (50, 'bin16'), (500, 'text16')],
                 polling_clients=50, idle_sessions=5000,
-                session_concurrency=20, eventlet=True)
+                session_concurrency=20)
         if args.rounds:
             self.s.rounds = args.rounds
         if args.window:
@@ -476,6 +596,13 @@ class Harness:
         if args.idle_sessions:
             self.s.idle_sessions = args.idle_sessions
         self.load_cores: list[int] = getattr(args, 'load_cores', [LOAD_CORE])
+        # The multiproc figure: N workers on these cores (default: all of
+        # the machine's, as a deployment would use them).
+        all_cores = getattr(args, 'all_cores', None) or sorted(os.sched_getaffinity(0))
+        self.multiproc_cores: list[int] = getattr(args, 'multiproc_cores_list', None) or all_cores
+        self.workers: int = getattr(args, 'workers', None) or len(self.multiproc_cores)
+        self.spread: list[int] | None = (self.multiproc_cores if getattr(args, 'multiproc_spread', False)
+                                         else None)
         self.stamp = _dt.datetime.now().strftime('%Y%m%d-%H%M%S')
         self.logdir = RESULTS / f'logs-{self.stamp}'
         self.results: dict[str, Any] = {}
@@ -518,7 +645,17 @@ class Harness:
             'bare-aiohttp': Target('bare-aiohttp', 'bare aiohttp WebSocketResponse echo',
                                    [py_ours, 'servers/bare_aiohttp.py']),
             'node-ws': Target('node-ws', 'bare Node ws echo', [node, 'servers/node_ws.js']),
+            'bare-eventlet': Target('bare-eventlet', 'bare eventlet.websocket echo',
+                                    [py_ours, 'servers/bare_eventlet.py']),
         }
+        # The multiproc figure: N aiohttp processes on one port.
+        n = self.workers
+        self.targets[f'ours-aiohttp-x{n}'] = Target(
+            f'ours-aiohttp-x{n}', f'this project, aiohttp, {n} worker processes',
+            [py_ours, 'servers/eio_aiohttp.py'], ours_env, workers=n)
+        self.targets[f'bare-aiohttp-x{n}'] = Target(
+            f'bare-aiohttp-x{n}', f'bare aiohttp echo, {n} worker processes',
+            [py_ours, 'servers/bare_aiohttp.py'], workers=n)
         if self.args.with_patches:
             for base in ('ours', 'ours-gevent', 'ours-eventlet', 'ours-aiohttp'):
                 t = self.targets[base]
@@ -528,14 +665,28 @@ class Harness:
         skip = {target_key(k) for k in (self.args.skip_targets or '').split(',') if k}
         for key in skip:
             self.targets.pop(key, None)
-        self.chosen: list[str] | None = None
-        if self.args.targets:
-            self.chosen = [target_key(k) for k in self.args.targets.split(',') if k]
-            unknown = [k for k in self.chosen if k not in self.targets]
+        self.chosen = self.parse_targets(getattr(self.args, 'targets', None) or [])
+
+    def parse_targets(self, values: list[str]) -> dict[str, list[str]]:
+        """--targets values: 'LIST' (the figures ws, stacks, polling, memory
+        and sessions) or 'FIGURE=LIST' (that figure only, any of
+        TARGET_FIGURES); a later value wins.  Returns figure -> targets."""
+        chosen: dict[str, list[str]] = {}
+        for value in values:
+            figure, sep, names = value.rpartition('=')
+            figures = [figure] if sep else ['ws', 'stacks', 'polling', 'memory', 'sessions']
+            if sep and figure not in TARGET_FIGURES:
+                raise SystemExit(f'--targets {value}: {figure!r} is not one of '
+                                 + ', '.join(TARGET_FIGURES))
+            keys = [target_key(k) for k in names.split(',') if k]
+            unknown = [k for k in keys if k not in self.targets]
             if unknown:
                 raise SystemExit(f'unknown or skipped targets {unknown}; known: '
                                  + ', '.join(self.targets) + ' (aliases: '
                                  + ', '.join(f'{a}={k}' for a, k in TARGET_ALIASES.items()) + ')')
+            for f in figures:
+                chosen[f] = keys
+        return chosen
 
     def machine(self) -> dict[str, Any]:
         def out(cmd: list[str], cwd: Path | None = None) -> str:
@@ -579,6 +730,9 @@ class Harness:
             'nproc': os.cpu_count(),
             'loadgen_procs': self.args.loadgen_procs,
             'loadgen_cores': self.load_cores,
+            'polling_client': getattr(self.args, 'polling_client', 'raw'),
+            'multiproc_workers': self.workers, 'multiproc_cores': self.multiproc_cores,
+            'multiproc_spread': bool(self.spread),
             'ours_version': _ours_version(),
             'loadavg_start': Path('/proc/loadavg').read_text().split()[:3],
             'mode': 'quick' if self.quick else 'full',
@@ -595,18 +749,45 @@ class Harness:
                 out.append(f'{k}-patched')
         return out
 
-    def pick(self, default: list[str]) -> list[str]:
-        """The echo figures' targets: --targets when given, else ``default``."""
-        return self.with_patched(self.chosen if self.chosen else default)
+    def pick(self, figure: str, default: list[str]) -> list[str]:
+        """A figure's targets: those of --targets when given for it, else
+        ``default``; without the targets --skip-targets removed, and those
+        the figure can't measure (left out with a note)."""
+        keys = [k for k in self.with_patched(self.chosen.get(figure, default)) if k in self.targets]
+        if figure == 'polling':
+            left = [k for k in keys if base_key(k) in NO_POLLING]
+            if left:
+                log(f'  (polling: {", ".join(left)} only speak WebSocket: left out)')
+            keys = [k for k in keys if base_key(k) not in NO_POLLING]
+        if figure in ('polling', 'memory'):
+            # Worker groups can't take part: the requests of one polling
+            # session would land on different workers, and the memory
+            # figure reads the RSS of one process.
+            left = [k for k in keys if self.targets[k].workers]
+            if left:
+                log(f'  ({figure}: {", ".join(left)} are several processes: left out)')
+            keys = [k for k in keys if not self.targets[k].workers]
+        return keys
 
-    def start_servers(self, keys: list[str]) -> dict[str, Server]:
-        servers = {}
-        for key in keys:
-            if key not in self.targets:
-                continue
-            servers[key] = Server(self.targets[key], self.logdir).start()
-            log(f'  started {key} on :{servers[key].port} '
-                f'(pid {servers[key].pid}) {servers[key].info}')
+    def make_server(self, key: str, cores: set[int] | None = None) -> Server:
+        t = self.targets[key]
+        if t.workers:
+            return WorkerGroup(t, self.logdir, cores, self.spread)
+        return Server(t, self.logdir, cores)
+
+    def start_servers(self, keys: list[str], cores: set[int] | None = None) -> dict[str, Server]:
+        servers: dict[str, Server] = {}
+        try:
+            for key in keys:
+                if key not in self.targets:
+                    continue
+                servers[key] = self.make_server(key, cores).start()
+                log(f'  started {key} on :{servers[key].port} '
+                    f'(pid {servers[key].pid_arg}) {servers[key].info}')
+        except Exception:
+            # One that fails to start must not leave the others running.
+            self.stop_servers(servers)
+            raise
         return servers
 
     @staticmethod
@@ -876,77 +1057,126 @@ class Harness:
 
     def fig_ws(self) -> None:
         log('figure 2: WebSocket echo')
+        chosen = 'ws' in self.chosen
         self._echo_figure(
             'ws', '2. WebSocket echo (uvicorn + uvloop + httptools)'
-            if not self.chosen else '2. WebSocket echo (targets of --targets)',
-            self.pick(['ours', 'pe4151', 'bare', 'node']), self.s.ws_scenarios,
+            if not chosen else '2. WebSocket echo (targets of --targets)',
+            self.pick('ws', ['ours', 'pe4151', 'bare', 'node']), self.s.ws_scenarios,
             [(k, 'pe4151', lambda c, p: 3.5 if c == 50 else 2.5)
-             for k in self.with_patched(['ours'])], 'bare', stacks=bool(self.chosen))
+             for k in self.with_patched(['ours'])], 'bare', stacks=chosen)
 
     def fig_stacks(self) -> None:
         log('figure 7: WebSocket echo across web server stacks')
         self._echo_figure(
             'stacks', '7. Stacks: WebSocket echo on uvicorn, aiohttp and Node, each against '
-            'the bare echo of its own stack', self.pick(STACK_TARGETS), self.s.ws_scenarios,
+            'the bare echo of its own stack', self.pick('stacks', STACK_TARGETS), self.s.ws_scenarios,
             [], None, plain=False, stacks=True)
 
     def fig_blocking(self) -> None:
         log('figure 6: blocking server under gevent / eventlet')
-        keys = self.with_patched(['ours-gevent', 'pe4151-gevent', 'bare-gevent'])
-        if self.s.eventlet:
-            keys += self.with_patched(['ours-eventlet', 'pe4151-eventlet'])
+        keys = self.pick('blocking', BLOCKING_TARGETS)
         pairs: list[tuple[str, str, Callable[[int, str], float]]] = [
             (k, 'pe4151-' + k.split('-')[1], lambda c, p: 2.0)
             for k in keys if k.startswith('ours')]
         self._echo_figure('blocking', '6. Blocking server: WebSocket echo under gevent '
-                          '(pywsgi + gevent-websocket) and eventlet (eventlet.wsgi)',
+                          '(pywsgi + gevent-websocket) and eventlet (eventlet.wsgi), each '
+                          'against python-engineio and the bare echo of the same server',
                           keys, self.s.blocking_scenarios, pairs, 'bare-gevent')
 
     # figure 3
     def fig_polling(self) -> None:
         log('figure 3: long-polling')
-        servers = self.start_servers(self.with_patched(['ours', 'pe4151', 'node']))
+        servers = self.start_servers(self.pick('polling', POLLING_TARGETS))
         name = f'{self.s.polling_clients} clients text16'
+        client = getattr(self.args, 'polling_client', 'raw')
+        options: dict[str, Any] = {'clients': self.s.polling_clients}
+        if client == 'raw':
+            options['raw'] = 1
         try:
-            runs = self.interleaved(servers, [
-                (name, 'polling', {'clients': self.s.polling_clients})])
+            runs = self.interleaved(servers, [(name, 'polling', options)])
         finally:
             self.stop_servers(servers)
         self.results['polling'] = runs
         self.sections.append(
             f'### 3. Long-polling round trips ({name}: POST a message, GET its echo)\n\n'
-            + self._single_table('polling', name, runs[name], list(servers), 2.0,
+            'The bare servers (`bare` on uvicorn, `bare-aiohttp`, `node-ws` on Node `http`) '
+            'answer just enough Engine.IO long-polling for this load generator: a dict of '
+            'sid -> queued packets and the waiting GET, no pings, no checks; the ceiling of '
+            'their stack. The load generator\'s HTTP client: '
+            + ('raw (two keep-alive TCP connections per client, a minimal HTTP/1.1 parser)'
+               if client == 'raw' else "Node's `http` with a keep-alive Agent") + '.\n\n'
+            + self._single_table('polling', name, runs[name], list(servers), 2.0, 0.9,
                                  'round trips/s', 'p50 / p99 ms', 'server CPU us/round trip'))
+
+    @staticmethod
+    def _same_stack_pe(key: str, measured: Any) -> str | None:
+        """The python-engineio target on the key's own stack when measured
+        ('ours-aiohttp' -> 'pe4151-aiohttp'), else the uvicorn one."""
+        base = base_key(key)
+        if base.startswith('pe4151'):
+            return None
+        stack = STACK_OF.get(base)
+        same = 'pe4151' + base[4:] if base.startswith('ours') else {
+            'aiohttp': 'pe4151-aiohttp', 'gevent': 'pe4151-gevent',
+            'eventlet': 'pe4151-eventlet'}.get(stack or '', 'pe4151')
+        for pe in (same, 'pe4151'):
+            if pe in measured:
+                return pe
+        return None
 
     def _single_table(self, figure: str, name: str,
                       data: dict[str, list[dict[str, Any] | None]], keys: list[str],
-                      goal: float, rate_label: str, lat_label: str, cpu_label: str) -> str:
-        """One scenario, one row per target, with ratios to pe 4.15.1."""
+                      goal: float, goal_bare: float, rate_label: str, lat_label: str,
+                      cpu_label: str) -> str:
+        """One scenario, one row per target: its rate as a ratio to the bare
+        server of its own stack (issue 17), to python-engineio on the same
+        stack, and to Node engine.io."""
         rows = []
+        load = f'core{LOAD_CORE}_busy_pct'
         for k in keys:
             ok = [x for x in data[k] if x]
-            ratio = paired_ratio(data[k], data.get('pe4151', []), 'rate')
-            cratio = cpu_ratio(data[k], data.get('pe4151', []))
+            pe = self._same_stack_pe(k, data)
+            bare = own_bare(k)
+            bare = bare if bare in data and bare != k else None
+            ratio = paired_ratio(data[k], data[pe], 'rate') if pe else None
+            cratio = cpu_ratio(data[k], data[pe]) if pe else None
+            r_bare = paired_ratio(data[k], data[bare], 'rate') if bare else None
+            # ours / bare CPU per operation: above 1, the layer's cost.
+            c_bare = paired_ratio(data[k], data[bare], 'server_cpu_us_per_op') if bare else None
+            r_node = paired_ratio(data[k], data['node'], 'rate') if 'node' in data and k != 'node' else None
             if k.startswith('ours'):
-                self.add_summary(figure, f'{k}/pe4151 {name}', ratio, goal, cratio)
+                self.add_summary(figure, f'{k}/{pe} {name}', ratio, goal, cratio)
+                if bare:
+                    self.add_summary(figure, f'{k}/{bare} {name} (issue 17: own bare)', r_bare,
+                                     goal_bare, cpu_ratio(data[k], data[bare]))
+            busy = any(x.get('loadgen_cpu_pct', 0) > LOADGEN_BUSY for x in ok)
             rows.append([
-                k, fmt_rate(median([x['rate'] for x in ok])),
+                k, STACK_OF.get(base_key(k), '?'),
+                fmt_rate(median([x['rate'] for x in ok])) + ('*' if busy else ''),
                 f'{fmt(median([x["p50_ms"] for x in ok]))} / '
                 f'{fmt(median([x["p99_ms"] for x in ok]))}',
                 fmt(median([x.get('server_cpu_us_per_op') for x in ok]), 1),
-                fmt(ratio, 2, 'x') if k != 'pe4151' else '',
-                fmt(cratio, 2, 'x') if k != 'pe4151' else '',
+                fmt(r_bare, 2, 'x') if bare else '', fmt(c_bare, 2, 'x') if bare else '',
+                f'{fmt(ratio, 2, "x")} ({pe})' if pe else '', fmt(cratio, 2, 'x') if pe else '',
+                fmt(r_node, 2, 'x') if r_node else '',
                 fmt(max([x.get('loadgen_cpu_pct', 0) for x in ok], default=None), 0, '%'),
-                str(sum(x.get('errors', 0) for x in ok))])
-        return (md_table(['target', rate_label, lat_label, cpu_label, 'vs pe',
-                          'CPU/op vs pe', 'loadgen CPU max', 'errors'], rows)
-                + f'\n\nTarget: ours/pe >= {goal}x. "vs pe": median of per-round '
-                  'throughput ratios; "CPU/op vs pe": pe/ours server CPU per operation.')
+                fmt(median([x.get(load) for x in ok]), 0, '%'),
+                str(sum(x.get('errors', 0) for x in ok) + sum(1 for x in data[k] if not x))])
+        return (md_table(['target', 'stack', rate_label, lat_label, cpu_label, '÷ own bare',
+                          'CPU/op ÷ own bare', 'vs pe (same stack)', 'CPU/op vs pe', '÷ node',
+                          'loadgen CPU max', f'core{LOAD_CORE} busy', 'errors'], rows)
+                + f'\n\nTargets: ours/pe >= {goal}x, ours/own bare >= {goal_bare}x (issue 17). '
+                  'Ratios are medians of per-round ratios. "÷ own bare": to the bare server of '
+                  'the same stack (uvicorn `bare`, `bare-aiohttp`, Node `node-ws`); "CPU/op ÷ '
+                  'own bare": ours/bare server CPU per operation (above 1: what the layer adds); '
+                  '"CPU/op vs pe": pe/ours server CPU per operation. * the load generator used '
+                  f'over {LOADGEN_BUSY}% of its core in a run of this cell: that rate is a lower '
+                  'bound, and a ratio to it an upper bound. "errors": client errors + failed runs.')
 
     # figure 5
     def fig_sessions(self) -> None:
         log('figure 5: new sessions per second')
-        servers = self.start_servers(self.with_patched(['ours', 'pe4151', 'bare', 'node']))
+        servers = self.start_servers(self.pick('sessions', SESSIONS_TARGETS))
         name = f'concurrency {self.s.session_concurrency}'
         try:
             runs = self.interleaved(servers, [
@@ -957,7 +1187,7 @@ class Harness:
         self.sections.append(
             f'### 5. New WebSocket sessions per second ({name}: connect, '
             'handshake, open packet, then close)\n\n'
-            + self._single_table('sessions', name, runs[name], list(servers), 1.8,
+            + self._single_table('sessions', name, runs[name], list(servers), 1.8, 0.9,
                                  'sessions/s', 'open p50 / p99 ms', 'server CPU us/session'))
 
     # figure 4
@@ -997,13 +1227,12 @@ class Harness:
     def fig_memory(self) -> None:
         n = self.s.idle_sessions
         log(f'figure 4: memory per idle WebSocket session ({n} sessions)')
-        keys = [k for k in self.with_patched(['ours', 'pe4151', 'bare', 'node'])
-                if k in self.targets]
+        keys = self.pick('memory', MEMORY_TARGETS)
         runs: dict[str, list[dict[str, Any] | None]] = {k: [] for k in keys}
         for r in range(self.s.rounds):
             shift = r % len(keys)
             for key in keys[shift:] + keys[:shift]:
-                srv = Server(self.targets[key], self.logdir).start()
+                srv = self.make_server(key).start()
                 try:
                     # Warm up: imports, caches and the first allocations.
                     self._idle(srv, 50, None)
@@ -1025,7 +1254,7 @@ class Harness:
                            'open_seconds': first['open_seconds'],
                            'errors': first['errors']}
                     runs[key].append(res)
-                    log(f'  round {r + 1} {key:<10} {res["kb_per_session"]:.1f} KiB/session '
+                    log(f'  round {r + 1} {key:<16} {res["kb_per_session"]:.1f} KiB/session '
                         f'(RSS {rss0 / 1024:.0f} -> {sample["rss1"] / 1024:.0f} MiB, '
                         f'{first["sessions"]} sessions)')
                 finally:
@@ -1034,20 +1263,104 @@ class Harness:
         rows = []
         for k in keys:
             ok = [x for x in runs[k] if x]
-            ratio = paired_ratio(runs[k], runs.get('pe4151', []), 'kb_per_session')
+            pe = self._same_stack_pe(k, runs)
+            bare = own_bare(k)
+            bare = bare if bare in runs and bare != k else None
+            ratio = paired_ratio(runs[k], runs[pe], 'kb_per_session') if pe else None
+            r_bare = paired_ratio(runs[k], runs[bare], 'kb_per_session') if bare else None
             if k.startswith('ours'):
-                self.add_summary('memory', f'{k}/pe4151 KiB per idle session at {n}',
+                self.add_summary('memory', f'{k}/{pe} KiB per idle session at {n}',
                                  ratio, 0.6, higher=False)
-            rows.append([k, fmt(median([x['kb_per_session'] for x in ok]), 1),
-                         fmt(ratio, 2, 'x') if k != 'pe4151' else '',
+                if bare:
+                    self.add_summary('memory', f'{k}/{bare} KiB per idle session at {n} '
+                                     '(issue 17: own bare)', r_bare, 1.1, higher=False)
+            rows.append([k, STACK_OF.get(base_key(k), '?'),
+                         fmt(median([x['kb_per_session'] for x in ok]), 1),
+                         fmt(r_bare, 2, 'x') if bare else '',
+                         f'{fmt(ratio, 2, "x")} ({pe})' if pe else '',
                          fmt(median([x['rss0_kb'] / 1024 for x in ok]), 0),
                          fmt(median([x['rss1_kb'] / 1024 for x in ok]), 0),
-                         fmt(median([x['sessions'] / x['open_seconds'] for x in ok]), 0)])
+                         fmt(median([x['sessions'] / x['open_seconds'] for x in ok]), 0),
+                         str(sum(x.get('errors', 0) for x in ok) + sum(1 for x in runs[k] if not x))])
         self.sections.append(
             f'### 4. Memory per idle WebSocket session ({n} sessions; server RSS delta / sessions)\n\n'
-            + md_table(['target', 'KiB/session', 'vs pe', 'RSS before (MiB)', 'RSS after (MiB)',
-                        'opened/s (100 in flight)'], rows)
-            + '\n\nTarget: ours/pe <= 0.6x.')
+            + md_table(['target', 'stack', 'KiB/session', '÷ own bare', 'vs pe (same stack)',
+                        'RSS before (MiB)', 'RSS after (MiB)', 'opened/s (100 in flight)', 'errors'], rows)
+            + '\n\nTargets: ours/pe <= 0.6x; ours/own bare <= 1.1x (issue 17: the bare '
+              'WebSocket echo of the same stack, `bare`, `bare-aiohttp`, `node-ws`). A fresh '
+              'server per measurement; ratios are medians of per-round ratios.')
+
+    # the multiproc figure
+    def fig_multiproc(self) -> None:
+        n, cores = self.workers, sorted(self.multiproc_cores)
+        log(f'figure 8: multiproc: {n} aiohttp workers of this project vs one Node process '
+            f'(servers on cores {cores}, load generator on {self.load_cores})')
+        keys = self.pick('multiproc', ['ours-aiohttp', f'ours-aiohttp-x{n}', 'node'])
+        scenarios = [(50, 'text16'), (500, 'text16')]
+        servers = self.start_servers(keys, cores=set(cores))
+        try:
+            runs = self.interleaved(servers, [
+                (f'{c} conns {p}', 'ws-echo', {'conns': c, 'payload': p}) for c, p in scenarios])
+        finally:
+            self.stop_servers(servers)
+        self.results['multiproc'] = runs
+        keys = list(servers)
+        one = 'ours-aiohttp' if 'ours-aiohttp' in keys else None
+        core_keys = [f'core{c}_busy_pct' for c in sorted(set(cores) | set(self.load_cores))]
+        tables = []
+        for c, p in scenarios:
+            name = f'{c} conns {p}'
+            data = runs[name]
+            rows = []
+            for k in keys:
+                ok = [x for x in data[k] if x]
+                procs = self.targets[k].workers or 1
+                per = [median([x['server_cpu_pct_per_pid'][i] for x in ok
+                               if len(x.get('server_cpu_pct_per_pid') or []) > i])
+                       for i in range(procs)] if procs > 1 else []
+                r_node = paired_ratio(data[k], data['node'], 'rate') if 'node' in data and k != 'node' else None
+                c_node = (paired_ratio(data[k], data['node'], 'server_cpu_us_per_op')
+                          if 'node' in data and k != 'node' else None)
+                r_one = paired_ratio(data[k], data[one], 'rate') if one and k != one else None
+                busy = any(x.get('loadgen_cpu_pct', 0) > LOADGEN_BUSY for x in ok)
+                rows.append([
+                    k, str(procs), fmt_rate(median([x['rate'] for x in ok])) + ('*' if busy else ''),
+                    f'{fmt(median([x["p50_ms"] for x in ok]))} / {fmt(median([x["p99_ms"] for x in ok]))}',
+                    fmt(median([x.get('server_cpu_us_per_op') for x in ok]), 1),
+                    fmt(median([x.get('server_cpu_pct') for x in ok]), 0, '%'),
+                    ' + '.join(fmt(v, 0, '%') for v in per),
+                    fmt(r_node, 2, 'x') if r_node else '', fmt(c_node, 2, 'x') if c_node else '',
+                    fmt(r_one, 2, 'x') if r_one else '',
+                    fmt(max([x.get('loadgen_cpu_pct', 0) for x in ok], default=None), 0, '%'),
+                    *[fmt(median([x.get(ck) for x in ok]), 0, '%') for ck in core_keys],
+                    str(sum(x.get('bad_frames', 0) + x.get('dropped_connections', 0) for x in ok)
+                        + sum(1 for x in data[k] if not x))])
+            tables.append(f'{name}\n\n' + md_table(
+                ['target', 'processes', 'msg/s', 'p50 / p99 ms', 'server CPU us/msg',
+                 'server CPU (all processes)', 'per worker', 'msg/s ÷ node', 'CPU/msg ÷ node',
+                 'msg/s ÷ ours-aiohttp (1 process)', 'loadgen CPU max',
+                 *[ck.replace('_busy_pct', ' busy') for ck in core_keys], 'errors'], rows))
+        placement = (f'the workers pinned to cores {",".join(map(str, self.spread))} in turn '
+                     '(worker i to the i-th), a single-process server may run on any of them'
+                     if self.spread else
+                     f'each server process may run on any of cores {",".join(map(str, cores))} '
+                     '(the kernel places them)')
+        shared = sorted(set(cores) & set(self.load_cores))
+        self.sections.append(
+            f'### 8. Multiproc: {n} aiohttp worker processes of this project (SO_REUSEPORT, one '
+            'port) vs one Node engine.io process and one process of ours (WebSocket echo)\n\n'
+            f'Median of {self.s.rounds} rounds, {self.s.window:g} s windows. Servers: {placement}; '
+            f'the load generator ({self.args.loadgen_procs} process(es)) is pinned to core(s) '
+            f'{",".join(map(str, self.load_cores))}'
+            + (f', which it shares with the servers (cores {",".join(map(str, shared))}): on '
+               f'a {len(set(cores) | set(self.load_cores))}-core machine the servers and the '
+               'load generator compete for the same cores, so "loadgen CPU" and the per-core '
+               'busy columns (softirq included) say who used them; a rate is only a property '
+               'of the servers where those cores were not all busy'
+               if shared else '') + '. Each WebSocket session stays on the worker that '
+            'accepted its connection. "server CPU (all processes)": 100% = one core; '
+            '"per worker": each process. * the load generator above '
+            f'{LOADGEN_BUSY}% of a core.\n\n' + '\n\n'.join(tables))
 
     # report
     def report(self, machine: dict[str, Any], elapsed: float) -> str:
@@ -1068,9 +1381,9 @@ class Harness:
                    f'{PE_VERSION} measured in the same run)\n\n'
                    + md_table(['figure', 'measure', 'ratio', 'target', '',
                                'CPU/op ratio'], self.summary)
-                   + '\n\n"ratio" is ours/pe of the measure (throughput; memory per '
-                   'session); "CPU/op ratio" is pe/ours of the server CPU time per '
-                   'operation, which a busy machine disturbs much less.')
+                   + '\n\n"ratio" is ours/pe (or ours/bare) of the measure (throughput; '
+                   'memory per session); "CPU/op ratio" is pe/ours (bare/ours) of the server '
+                   'CPU time per operation, which a busy machine disturbs much less.')
         return '\n\n'.join([head, *([summary] if self.summary else []), *self.sections]) + '\n'
 
     def run(self) -> int:
@@ -1127,10 +1440,25 @@ def main() -> int:
                              'experiments/fastpath.py applied (e.g. eager,direct,heap), '
                              "as the target 'ours-patched'")
     parser.add_argument('--skip-targets', help='comma-separated target keys to leave out (e.g. node)')
-    parser.add_argument('--targets', help='comma-separated targets of the WebSocket echo figures '
-                        '(ws, stacks), in this order: ' + ','.join(STACK_TARGETS)
-                        + ' (pe = pe4151, pe-aiohttp = pe4151-aiohttp); with --only ws each row '
-                        "is also compared with its own stack's bare echo and Node engine.io")
+    parser.add_argument('--targets', action='append', metavar='[FIGURE=]LIST',
+                        help='comma-separated targets, in this order. LIST alone: the figures ws, '
+                        'stacks, polling, memory and sessions (default of stacks, polling, memory, '
+                        'sessions: ' + ','.join(STACK_TARGETS) + '); FIGURE=LIST: that figure '
+                        'only (' + ', '.join(TARGET_FIGURES) + '); may be repeated. pe = pe4151, '
+                        'pe-aiohttp = pe4151-aiohttp. With --only ws each row is also compared '
+                        "with its own stack's bare echo and Node engine.io")
+    parser.add_argument('--polling-client', choices=['raw', 'http'], default='raw',
+                        help="the polling figure's HTTP client: raw TCP keep-alive connections "
+                             "(default; a third of the CPU of Node's http) or Node's http "
+                             '(as before issue 17: the generator limits the fastest servers)')
+    parser.add_argument('--workers', type=int, metavar='N',
+                        help='worker processes of the multiproc figure (default: the number of '
+                             '--multiproc-cores)')
+    parser.add_argument('--multiproc-cores', metavar='LIST',
+                        help="the servers' cores in the multiproc figure (default: all); each "
+                             'server process may run on any of them')
+    parser.add_argument('--multiproc-spread', action='store_true',
+                        help='multiproc: pin worker i to the i-th of --multiproc-cores instead')
     parser.add_argument('--loadgen-procs', type=int, default=1, metavar='N',
                         help='split the connections of each WebSocket echo run over N load '
                              'generator processes (pinned round robin to --loadgen-cores)')
@@ -1148,6 +1476,13 @@ def main() -> int:
         raise SystemExit(f'--loadgen-cores must be cores of {sorted(cores)} other than '
                          f'the server core {SERVER_CORE}')
     args.load_cores = load_cores
+    args.all_cores = sorted(cores)
+    if args.multiproc_cores:
+        args.multiproc_cores_list = [int(c) for c in args.multiproc_cores.split(',') if c]
+        if not args.multiproc_cores_list or not set(args.multiproc_cores_list) <= cores:
+            raise SystemExit(f'--multiproc-cores must be cores of {sorted(cores)}')
+    if args.workers is not None and args.workers < 1:
+        raise SystemExit('--workers must be at least 1')
     # The harness itself waits on children: keep it off the server's core.
     os.sched_setaffinity(0, {LOAD_CORE})
     return Harness(args).run()

@@ -3,17 +3,21 @@
 // and `http`, so the client side costs as little as possible.
 //
 //   node loadgen.js ws-echo  --port P --conns N --payload text16|text1k|bin16
-//   node loadgen.js polling  --port P --clients N --payload text16
+//   node loadgen.js polling  --port P --clients N --payload text16 [--raw]
 //   node loadgen.js sessions --port P --concurrency N
 //   node loadgen.js idle     --port P --sessions N
 //
 // Common options: --path (default /engine.io/), --warmup S, --duration S,
-// --server-pid PID (its CPU time is read from /proc at the window's edges),
-// --clk-tck HZ.  ws-echo also takes --start-at EPOCH_MS (the measured window
+// --server-pid PID[,PID...] (its CPU time is read from /proc at the window's
+// edges; several pids, e.g. the worker processes of one server sharing a
+// port, are added up and also reported one by one), --clk-tck HZ.  ws-echo also takes --start-at EPOCH_MS (the measured window
 // starts then instead of after --warmup: several load generator processes
 // splitting the connections measure the same window) and --hist (adds a
 // histogram of the round trips, 2% buckets, so that processes can be
-// merged).  Every scenario prints one JSON line on stdout.  Every loop is
+// merged).  polling --raw sends its requests over two raw keep-alive TCP
+// connections per client (one for the GETs, one for the POSTs) instead of
+// Node's `http` client, which costs the generator about as much CPU as the
+// fastest servers spend.  Every scenario prints one JSON line on stdout.  Every loop is
 // bounded by a deadline, and the only peer is 127.0.0.1.
 
 const fs = require('fs');
@@ -50,7 +54,7 @@ const PORT = Number(args.port);
 const PATH = args.path || '/engine.io/';
 const WARMUP = Number(args.warmup ?? 1);
 const DURATION = Number(args.duration ?? 5);
-const SERVER_PID = args.server_pid ? Number(args.server_pid) : 0;
+const SERVER_PIDS = args.server_pid ? String(args.server_pid).split(',').map(Number) : [];
 const CLK_TCK = Number(args.clk_tck || 100);
 // A hard stop whatever happens: nothing here runs longer than this.
 const START_AT = args.start_at ? Number(args.start_at) : 0;
@@ -69,11 +73,10 @@ const hardTimer = setTimeout(() => {
 hardTimer.unref();
 
 // -- measurement helpers ---------------------------------------------------
-function serverCpu() {
+function processCpu(pid) {
   // utime + stime of the whole process (all threads), in seconds.
-  if (!SERVER_PID) return null;
   try {
-    const s = fs.readFileSync(`/proc/${SERVER_PID}/stat`, 'utf8');
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / CLK_TCK;
   } catch (e) {
@@ -81,15 +84,27 @@ function serverCpu() {
   }
 }
 
+function serverCpus() {
+  // One reading per server process; null if any of them is gone (a sum
+  // without it would look like a cheaper server).
+  if (!SERVER_PIDS.length) return null;
+  const out = SERVER_PIDS.map(processCpu);
+  return out.includes(null) ? null : out;
+}
+
 function serverRssKb() {
-  if (!SERVER_PID) return null;
-  try {
-    const s = fs.readFileSync(`/proc/${SERVER_PID}/status`, 'utf8');
-    const m = /VmRSS:\s+(\d+)/.exec(s);
-    return m ? Number(m[1]) : null;
-  } catch (e) {
-    return null;
+  if (!SERVER_PIDS.length) return null;
+  let total = 0;
+  for (const pid of SERVER_PIDS) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (!m) return null;
+      total += Number(m[1]);
+    } catch (e) {
+      return null;
+    }
   }
+  return total;
 }
 
 function coreTimes() {
@@ -145,14 +160,14 @@ class Window {
   // The measured interval: server CPU, our own CPU and wall time.
   start() {
     this.t0 = performance.now();
-    this.cpu0 = serverCpu();
+    this.cpu0 = serverCpus();
     this.self0 = process.cpuUsage();
     this.cores0 = coreTimes();
   }
 
   stop() {
     this.t1 = performance.now();
-    this.cpu1 = serverCpu();
+    this.cpu1 = serverCpus();
     this.self1 = process.cpuUsage(this.self0);
     this.cores1 = coreTimes();
   }
@@ -171,10 +186,12 @@ class Window {
       if (a && b && b[1] > a[1]) out[`core${k}_busy_pct`] = 100 * (b[0] - a[0]) / (b[1] - a[1]);
     }
     if (this.cpu0 !== null && this.cpu1 !== null) {
-      const cpu = this.cpu1 - this.cpu0;
+      const each = this.cpu1.map((c, i) => c - this.cpu0[i]);
+      const cpu = each.reduce((a, b) => a + b, 0);
       out.server_cpu_s = cpu;
       out.server_cpu_pct = 100 * cpu / secs;
       out.server_cpu_us_per_op = count ? 1e6 * cpu / count : null;
+      if (each.length > 1) out.server_cpu_pct_per_pid = each.map((c) => 100 * c / secs);
     }
     return out;
   }
@@ -361,11 +378,135 @@ function httpRequest(agent, method, path, body) {
   });
 }
 
+// A minimal HTTP/1.1 client on one keep-alive TCP connection, one request
+// at a time: a fixed request head, the answer's status, Content-Length or
+// chunked body (or a body up to the close).  Enough for the polling
+// scenario against the servers of run.py, at a fraction of the CPU of
+// Node's `http` client.  It reconnects when the server closed the
+// connection.
+class RawHttp {
+  constructor() {
+    this.sock = null;
+    this.buf = null;
+    this.waiting = null;
+  }
+
+  connect() {
+    const sock = net.connect(PORT, HOST);
+    sock.setNoDelay(true);
+    sock.on('data', (chunk) => {
+      this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.parse(false);
+    });
+    const gone = (e) => {
+      if (this.sock !== sock) return;
+      this.sock = null;
+      this.parse(true, e);
+    };
+    sock.on('error', gone);
+    sock.on('close', () => gone(null));
+    this.sock = sock;
+  }
+
+  request(method, path, body) {
+    if (this.waiting) return Promise.reject(new Error('request in flight'));
+    if (!this.sock) this.connect();
+    let head = `${method} ${path} HTTP/1.1\r\nHost: ${HOST}:${PORT}\r\n`;
+    if (body !== undefined) {
+      head += `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    }
+    this.buf = null;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new Error('request timeout')), 60000);
+      this.waiting = { resolve, reject, timer };
+      this.sock.write(head + '\r\n' + (body === undefined ? '' : body));
+    });
+  }
+
+  fail(e) {
+    const w = this.waiting;
+    if (!w) return;
+    this.waiting = null;
+    clearTimeout(w.timer);
+    if (this.sock) this.sock.destroy();
+    this.sock = null;
+    w.reject(e);
+  }
+
+  done(status, body, close) {
+    const w = this.waiting;
+    this.waiting = null;
+    this.buf = null;
+    clearTimeout(w.timer);
+    if (close && this.sock) {
+      this.sock.destroy();
+      this.sock = null;
+    }
+    w.resolve({ status, body: body.toString() });
+  }
+
+  parse(closed, err) {
+    if (!this.waiting) return;
+    const buf = this.buf;
+    const end = buf ? buf.indexOf('\r\n\r\n') : -1;
+    if (end < 0) {
+      if (closed) this.fail(err || new Error('connection closed'));
+      return;
+    }
+    const head = buf.toString('latin1', 0, end);
+    const status = Number(head.slice(9, 12));
+    const lower = head.toLowerCase();
+    const close = /\r\nconnection: *close/.test(lower);
+    const m = /\r\ncontent-length: *(\d+)/.exec(lower);
+    const start = end + 4;
+    if (m) {
+      const len = Number(m[1]);
+      if (buf.length >= start + len) this.done(status, buf.subarray(start, start + len), close);
+      else if (closed) this.fail(err || new Error('connection closed in the body'));
+    } else if (/\r\ntransfer-encoding: *chunked/.test(lower)) {
+      const parts = [];
+      let i = start;
+      for (;;) {
+        const eol = buf.indexOf('\r\n', i);
+        if (eol < 0) break;
+        const size = parseInt(buf.toString('latin1', i, eol), 16);
+        if (buf.length < eol + 2 + size + 2) break;
+        if (size === 0) {
+          this.done(status, Buffer.concat(parts), close);
+          return;
+        }
+        parts.push(buf.subarray(eol + 2, eol + 2 + size));
+        i = eol + 2 + size + 2;
+      }
+      if (closed) this.fail(err || new Error('connection closed in the body'));
+    } else if (status === 204 || status === 304) {
+      this.done(status, Buffer.alloc(0), close);
+    } else if (closed) {
+      this.done(status, buf.subarray(start), true);
+    }
+  }
+
+  destroy() {
+    if (this.sock) this.sock.destroy();
+    this.sock = null;
+  }
+}
+
 async function polling() {
   const clients = Number(args.clients || 50);
   const payload = 'abcdefghijklmnop';
   const message = '4' + payload;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  const raw = Boolean(args.raw);
+  // Per client: how its GETs and its POSTs go (the held GET and the POST
+  // are in flight together, so two connections).
+  const channel = () => {
+    if (!raw) return (method, path, body) => httpRequest(agent, method, path, body);
+    const conn = new RawHttp();
+    const send = (method, path, body) => conn.request(method, path, body);
+    send.conn = conn;
+    return send;
+  };
   const lat = new Latencies(4 * 1024 * 1024);
   let running = true;
   let measuring = false;
@@ -375,19 +516,20 @@ async function polling() {
   const firstErrors = [];
 
   async function handshake() {
-    const res = await httpRequest(agent, 'GET', pollUrl(null));
+    const get = channel();
+    const res = await get('GET', pollUrl(null));
     if (res.status !== 200 || res.body[0] !== '0') throw new Error(`handshake ${res.status} ${res.body.slice(0, 80)}`);
     const end = res.body.indexOf('\x1e');
-    return JSON.parse(res.body.slice(1, end < 0 ? undefined : end)).sid;
+    return { sid: JSON.parse(res.body.slice(1, end < 0 ? undefined : end)).sid, get, post: channel() };
   }
 
-  async function client(sid) {
+  async function client({ sid, get: getReq, post: postReq }) {
     let pong = false;
     const url = pollUrl(sid);
     // GET until the echo arrived (a GET may also bring a ping or a noop).
     async function pollEcho() {
       for (let i = 0; i < 100; i++) {
-        const res = await httpRequest(agent, 'GET', url);
+        const res = await getReq('GET', url);
         requests++;
         if (res.status !== 200) throw new Error(`GET ${res.status} ${res.body.slice(0, 80)}`);
         let got = false;
@@ -406,7 +548,7 @@ async function polling() {
       pong = false;
       try {
         const get = pollEcho();
-        const post = httpRequest(agent, 'POST', url, body).then((res) => {
+        const post = postReq('POST', url, body).then((res) => {
           requests++;
           if (res.status !== 200) throw new Error(`POST ${res.status} ${res.body.slice(0, 80)}`);
         });
@@ -442,10 +584,15 @@ async function polling() {
   await Promise.race([done, sleep(5000)]);
   // Close the sessions (a POST of a close packet), bounded in time.
   await Promise.race([
-    Promise.all(hs.results.map((sid) => httpRequest(agent, 'POST', pollUrl(sid), '1').catch(() => {}))),
+    Promise.all(hs.results.map((c) => c.post('POST', pollUrl(c.sid), '1').catch(() => {}))),
     sleep(3000)]);
   agent.destroy();
-  emit({ scenario: 'polling', clients, payload: 'text16', ...win.report(count), http_requests: reqCount,
+  for (const c of hs.results) {
+    if (c.get.conn) c.get.conn.destroy();
+    if (c.post.conn) c.post.conn.destroy();
+  }
+  emit({ scenario: 'polling', clients, payload: 'text16', client: raw ? 'raw' : 'http',
+    ...win.report(count), http_requests: reqCount,
     ...lat.summary(), errors, first_errors: firstErrors });
 }
 

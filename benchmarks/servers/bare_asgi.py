@@ -3,9 +3,20 @@ uvloop + httptools, same WebSocket implementation), no Engine.IO.
 
 It greets each WebSocket with a fixed Engine.IO open packet, so the load
 generator drives it exactly as it drives the Engine.IO servers, then echoes
-every frame back unchanged.  HTTP requests get a fixed 200 answer.
+every frame back unchanged.
+
+It is also the ceiling of the long-polling figure: just enough Engine.IO
+polling for the load generator's ``polling`` scenario and nothing more (a
+dict of sid -> pending packets and the waiting GET), so that this project's
+polling round trips over these show what the Engine.IO layer costs.  A GET
+without a sid is the handshake (an open packet with a new sid); a POST
+queues its message packets for the sid and answers ``ok``; a GET returns
+the queued packets, or waits until a POST queues some.  No pings, no
+upgrades, no checks beyond a known sid.
 """
 import argparse
+import asyncio
+import itertools
 import sys
 
 import uvicorn
@@ -17,6 +28,91 @@ args = parser.parse_args()
 
 OPEN = ('0{"sid":"bare","upgrades":[],"pingInterval":25000,'
         '"pingTimeout":20000,"maxPayload":1000000}')
+
+
+SEP = '\x1e'
+TEXT_HEADERS = [(b'content-type', b'text/plain; charset=UTF-8')]
+#: A held GET is answered with a noop after this long, as a real server
+#: answers with a ping: nothing waits forever if a client goes away.
+POLL_TIMEOUT = 25.0
+_sids = itertools.count(1)
+
+
+class Poll:
+    """One polling session: packets not yet fetched, and the GET waiting
+    for them (one at a time, as the load generator does)."""
+    __slots__ = ('packets', 'waiter')
+
+    def __init__(self):
+        self.packets = []
+        self.waiter = None
+
+
+sessions = {}
+
+
+def query_sid(scope):
+    for part in scope['query_string'].split(b'&'):
+        if part.startswith(b'sid='):
+            return part[4:].decode()
+    return None
+
+
+async def respond(send, status, body):
+    data = body.encode()
+    await send({'type': 'http.response.start', 'status': status,
+                'headers': [*TEXT_HEADERS,
+                            (b'content-length', str(len(data)).encode())]})
+    await send({'type': 'http.response.body', 'body': data})
+
+
+def wake(poll, packets):
+    if poll.waiter is not None and not poll.waiter.done():
+        poll.waiter.set_result(packets)
+        poll.waiter = None
+        return True
+    return False
+
+
+async def polling(scope, receive, send):
+    sid = query_sid(scope)
+    if sid is None:
+        sid = f'p{next(_sids)}'
+        sessions[sid] = Poll()
+        return await respond(send, 200, '0{"sid":"' + sid + '","upgrades":[],'
+                             '"pingInterval":25000,"pingTimeout":20000,'
+                             '"maxPayload":1000000}')
+    poll = sessions.get(sid)
+    if poll is None:
+        return await respond(send, 400, 'unknown sid')
+    if scope['method'] == 'POST':
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get('body', b''))
+            if not message.get('more_body'):
+                break
+        echo = []
+        for packet in b''.join(chunks).decode().split(SEP):
+            if packet[:1] in ('4', 'b'):  # messages are echoed; pongs dropped
+                echo.append(packet)
+            elif packet == '1':
+                # The client's close: end the session and its held GET.
+                sessions.pop(sid, None)
+                echo = ['1']
+                break
+        if echo and not wake(poll, echo):
+            poll.packets.extend(echo)
+        return await respond(send, 200, 'ok')
+    if poll.packets:
+        packets, poll.packets = poll.packets, []
+    else:
+        loop = asyncio.get_running_loop()
+        poll.waiter = waiter = loop.create_future()
+        timer = loop.call_later(POLL_TIMEOUT, wake, poll, ['6'])
+        packets = await waiter
+        timer.cancel()
+    return await respond(send, 200, SEP.join(packets))
 
 
 async def app(scope, receive, send):
@@ -36,10 +132,7 @@ async def app(scope, receive, send):
                 await send({'type': 'websocket.send',
                             'bytes': message['bytes']})
     elif kind == 'http':
-        await send({'type': 'http.response.start', 'status': 200,
-                    'headers': [(b'content-type', b'text/plain'),
-                                (b'content-length', b'2')]})
-        await send({'type': 'http.response.body', 'body': b'ok'})
+        await polling(scope, receive, send)
     elif kind == 'lifespan':
         while True:
             message = await receive()
@@ -50,7 +143,7 @@ async def app(scope, receive, send):
                 return
 
 
-print(f'bare ASGI echo; uvicorn {uvicorn.__version__}', file=sys.stderr,
+print(f'bare ASGI echo (WebSocket and long-polling); uvicorn {uvicorn.__version__}', file=sys.stderr,
       flush=True)
 uvicorn.run(app, host='127.0.0.1', port=args.port, loop='uvloop',
             http='httptools', ws=args.ws, log_level='warning',

@@ -27,6 +27,10 @@ parser = argparse.ArgumentParser()
 parser.add_argument('--port', type=int, required=True)
 parser.add_argument('--no-uvloop', action='store_true',
                     help="aiohttp on asyncio's own event loop")
+parser.add_argument('--reuse-port', action='store_true',
+                    help='SO_REUSEPORT: several processes of this script listen '
+                         'on one port and the kernel spreads the connections '
+                         '(the multiproc figure)')
 args = parser.parse_args()
 
 if os.environ.get('EIO_BENCH_PATCH'):
@@ -56,4 +60,5 @@ print(f'engineio {getattr(engineio, "__version__", "?")} from '
       f'{"uvloop " + uvloop.__version__ if use_uvloop else "asyncio"}',
       file=sys.stderr, flush=True)
 web.run_app(app, host='127.0.0.1', port=args.port, access_log=None,
-            print=None, backlog=4096, loop=loop)
+            print=None, backlog=4096, loop=loop,
+            reuse_port=args.reuse_port or None)

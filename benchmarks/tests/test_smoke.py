@@ -112,7 +112,9 @@ def test_stack_targets_aliases_and_own_bare():
     assert run.own_bare('pe4151-aiohttp') == 'bare-aiohttp'
     assert run.own_bare('ours-aiohttp-patched') == 'bare-aiohttp'
     assert run.own_bare('node') == 'node-ws'
-    assert run.own_bare('ours-eventlet') is None
+    assert run.own_bare('ours-eventlet') == 'bare-eventlet'  # figure 6's eventlet ceiling
+    assert run.own_bare('ours-gevent') == 'bare-gevent'
+    assert run.own_bare('ours-aiohttp-x2') == 'bare-aiohttp'
     assert set(run.STACK_TARGETS) <= set(run.STACK_OF)
     assert 'stacks' in run.FIGURES and 'stacks' not in run.DEFAULT_FIGURES
 
@@ -211,3 +213,96 @@ def test_split_loadgen_against_bare_node_ws():
     finally:
         server.terminate()
         server.wait(10)
+
+
+# -- issue 17, items 2 and 4: figures 3-5 on every stack, the bare polling
+# -- servers, figure 6's eventlet ceiling, and the multiproc figure -----------
+def _loadgen(*argv):
+    out = subprocess.run(['node', str(BENCH / 'loadgen' / 'loadgen.js'), *argv],
+                         capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize('script', ['bare_asgi.py', 'bare_aiohttp.py', 'node_ws.js',
+                                    'eio_asgi.py', 'node_eio.js'])
+@pytest.mark.parametrize('client', ['raw', 'http'])
+def test_polling_load_generator_on_bare_and_engineio_servers(script, client):
+    _needs_loadgen()
+    interpreter = 'node' if script.endswith('.js') else _python_with('aiohttp')
+    server, port = _start([interpreter, str(BENCH / 'servers' / script)])
+    try:
+        result = _loadgen('polling', '--port', str(port), '--clients', '3', '--warmup', '0.1',
+                          '--duration', '0.3', '--server-pid', str(server.pid),
+                          *(['--raw'] if client == 'raw' else []))
+        assert result['client'] == client
+        assert result['count'] > 0 and result['errors'] == 0, result
+        # A round trip is one POST and the GET of its echo, nothing else.
+        assert result['http_requests'] <= 2 * result['count'] + 6
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_bare_eventlet_echoes_text_and_binary():
+    _needs_loadgen()
+    server, port = _start([_python_with('eventlet'), str(BENCH / 'servers' / 'bare_eventlet.py')])
+    try:
+        for payload in ('text16', 'bin16'):
+            result = _loadgen('ws-echo', '--port', str(port), '--conns', '3', '--payload', payload,
+                              '--warmup', '0.1', '--duration', '0.3', '--server-pid', str(server.pid))
+            assert result['count'] > 0 and result['bad_frames'] == 0, result
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _bare_harness(**targets):
+    """A Harness with only what target selection needs (no setup, no venvs)."""
+    h = object.__new__(run.Harness)
+    h.targets = {k: run.Target(k, k, [], workers=w) for k, w in targets.items()}
+    h.chosen = {}
+    return h
+
+
+def test_targets_option_per_figure_and_left_out_targets():
+    h = _bare_harness(**{k: 0 for k in run.STACK_TARGETS + run.BLOCKING_TARGETS},
+                      **{'ours-aiohttp-x2': 2})
+    h.chosen = h.parse_targets(['ours,pe-aiohttp,bare-gevent,ours-aiohttp-x2',
+                                'polling=ours,bare', 'multiproc=ours-aiohttp-x2,node'])
+    assert h.pick('ws', ['node']) == ['ours', 'pe4151-aiohttp', 'bare-gevent', 'ours-aiohttp-x2']
+    assert h.pick('polling', []) == ['ours', 'bare']
+    # WebSocket-only bare servers and worker groups are left out where they can't be measured.
+    assert h.pick('memory', []) == ['ours', 'pe4151-aiohttp', 'bare-gevent']
+    assert h.pick('multiproc', []) == ['ours-aiohttp-x2', 'node']
+    assert h.pick('blocking', run.BLOCKING_TARGETS) == run.BLOCKING_TARGETS
+    h.chosen = h.parse_targets(['sessions=node'])
+    assert h.pick('polling', run.POLLING_TARGETS) == run.STACK_TARGETS
+    assert h.pick('sessions', run.SESSIONS_TARGETS) == ['node']
+    for bad in (['nosuchfigure=ours'], ['ours,nosuch']):
+        with pytest.raises(SystemExit):
+            h.parse_targets(bad)
+    assert 'multiproc' in run.FIGURES and 'multiproc' not in run.DEFAULT_FIGURES
+    assert run.base_key('ours-aiohttp-x12') == 'ours-aiohttp' == run.base_key('ours-aiohttp-patched')
+    assert run.Harness._same_stack_pe('ours-aiohttp', {'pe4151': [], 'pe4151-aiohttp': []}) == 'pe4151-aiohttp'
+    assert run.Harness._same_stack_pe('ours-aiohttp', {'pe4151': []}) == 'pe4151'
+    assert run.Harness._same_stack_pe('pe4151', {'pe4151': []}) is None
+
+
+def test_worker_group_shares_a_port_and_the_loadgen_adds_up_its_cpu(tmp_path):
+    _needs_loadgen()
+    py = _python_with('aiohttp')
+    group = run.WorkerGroup(
+        run.Target('ours-aiohttp-x2', 'two workers', [py, 'servers/eio_aiohttp.py'],
+                   {'PYTHONPATH': str(REPO / 'src')}, workers=2),
+        tmp_path, cores=os.sched_getaffinity(0)).start()
+    try:
+        assert run.listening_sockets(group.port) == 2
+        assert len(group.pid_arg.split(',')) == 2
+        result = run.run_loadgen('node', 'ws-echo', group, 30, conns=8, payload='text16',
+                                 warmup=0.1, duration=0.3)
+        assert result is not None and result['count'] > 0 and result['bad_frames'] == 0
+        assert len(result['server_cpu_pct_per_pid']) == 2
+        assert result['server_cpu_pct'] == pytest.approx(sum(result['server_cpu_pct_per_pid']))
+    finally:
+        group.stop()
+    assert not group.alive()
