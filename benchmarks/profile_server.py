@@ -89,7 +89,8 @@ def main() -> int:
     run.os.sched_setaffinity(0, {run.LOAD_CORE})
     harness = run.Harness(run.argparse.Namespace(
         quick=True, rounds=1, window=None, warmup=None, idle_sessions=None,
-        skip_targets=None, only=None, with_patches=args.patch))
+        skip_targets=None, only=None, with_patches=args.patch, targets=None,
+        loadgen_procs=1, loadgen_cores=str(run.LOAD_CORE)))
     harness.setup()
     if args.target not in harness.targets:
         raise SystemExit(f'unknown target {args.target}; one of {", ".join(harness.targets)}')

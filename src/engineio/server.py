@@ -22,7 +22,7 @@ from .sansio.commands import Timer, TimerCommand, WebSocketEnd
 from .sansio.events import Disconnected, MessageReceived
 from .sansio.models import Response
 from .sansio.server import Action, ErrorCode, error_response
-from .sansio.session import POLLING, WEBSOCKET, Push
+from .sansio.session import NOT_A_MESSAGE, POLLING, WEBSOCKET, Push
 from .socket import Socket
 
 monotonic = time.monotonic
@@ -580,12 +580,19 @@ class Server(BaseServer):
                 if frame is None:
                     break
                 with self._lock:
-                    event = socket.receive_frame(frame, monotonic())
-                if type(event) is MessageReceived:
-                    self._on_message(socket, event.data)
+                    # A message goes straight to its handler (see
+                    # Session.message_of); the core decides the rest.
+                    data = socket.message_of(frame)
+                    event = None if data is not NOT_A_MESSAGE \
+                        else socket.receive_frame(frame, monotonic())
+                if event is None:
+                    if data is not NOT_A_MESSAGE:
+                        self._on_message(socket, data)
+                elif type(event) is MessageReceived:
+                    self._on_message(socket, event.data)  # a v3 binary message
                 elif event is Push.FLUSH:
                     self._ws_write_buffered(socket)  # a v3 pong
-                elif event is not None:
+                else:
                     with self._lock:
                         self.core.frame_event(socket, event, monotonic())
                     self._dispatch(socket, [event])

@@ -13,7 +13,14 @@ from engineio.sansio.events import (
 )
 from engineio.sansio.models import Request
 from engineio.sansio.server import Action, ServerConfig, ServerCore
-from engineio.sansio.session import POLLING, UPGRADE_EXPIRED, WEBSOCKET, Push, Upgrade
+from engineio.sansio.session import (
+    NOT_A_MESSAGE,
+    POLLING,
+    UPGRADE_EXPIRED,
+    WEBSOCKET,
+    Push,
+    Upgrade,
+)
 
 
 def make_core(**options) -> ServerCore:
@@ -272,6 +279,25 @@ def test_websocket_frames():
     assert session.receive_frame('x', 1.0) == \
         Disconnected(Reason.TRANSPORT_ERROR)
     assert session.receive_frame('4late', 1.0) is None
+
+
+def test_message_of_gives_a_message_and_leaves_the_rest_to_receive_frame():
+    core = make_core()
+    session, _ = handshake(core, WEBSOCKET)
+    assert session.message_of('4hello') == 'hello'
+    assert session.message_of('4') == ''
+    assert session.message_of('4[1,2]') == [1, 2]
+    assert session.message_of('4{"a":1}') == {'a': 1}
+    assert session.message_of('4[not json') == '[not json'
+    assert session.message_of(b'\x00') == b'\x00'
+    # Anything else is the core's to decide, and message_of changes nothing.
+    for frame in ('3', '2', '1', '6', 'x', ''):
+        assert session.message_of(frame) is NOT_A_MESSAGE
+    assert not session.closed
+    assert session.receive_frame('1', 1.0) == \
+        Disconnected(Reason.CLIENT_DISCONNECT)
+    assert session.message_of('4late') is NOT_A_MESSAGE
+    assert session.message_of(b'late') is NOT_A_MESSAGE
 
 
 def test_closed_session_drops_output():

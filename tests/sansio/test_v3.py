@@ -20,7 +20,7 @@ from engineio.sansio.events import (
 )
 from engineio.sansio.models import Request
 from engineio.sansio.server import Action, ServerConfig, ServerCore
-from engineio.sansio.session import POLLING, WEBSOCKET, Push, Session
+from engineio.sansio.session import NOT_A_MESSAGE, POLLING, WEBSOCKET, Push, Session
 from engineio.socket import Socket
 
 INTERVAL, TIMEOUT = 25.0, 20.0
@@ -314,6 +314,11 @@ def test_binary_websocket_frames_carry_the_type_byte():
     assert session.receive_frame(b'\x04\x09\x08', 1.0) == \
         MessageReceived(b'\x09\x08')
     assert session.receive_frame('4hi', 1.0) == MessageReceived('hi')
+    # The drivers' fast path takes v4-style text messages only: a v3 binary
+    # frame carries a type byte for receive_frame() to decode.
+    assert session.message_of('4hi') == 'hi'
+    assert session.message_of(b'\x04\x09\x08') is NOT_A_MESSAGE
+    assert session.message_of('b4AQI=') is NOT_A_MESSAGE
 
 
 def test_b64_websocket_uses_base64_text():

@@ -27,6 +27,20 @@ PROBE_PONG = '3probe'
 UPGRADE_FRAME = '5'
 
 
+class _NotAMessage:
+    """The type of :data:`NOT_A_MESSAGE`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return 'NOT_A_MESSAGE'
+
+
+#: What :meth:`Session.message_of` returns for a frame that is not a plain
+#: message (a message may be any value, None included).
+NOT_A_MESSAGE: Any = _NotAMessage()
+
+
 class State(enum.Enum):
     OPEN = 'open'
     CLOSED = 'closed'
@@ -273,32 +287,47 @@ class Session:
                     break
         return events
 
+    def message_of(self, frame: Frame) -> Any:
+        """The data of ``frame`` if it is a message packet of this open
+        session (text that looks like JSON decoded, as :meth:`receive_frame`
+        does), else :data:`NOT_A_MESSAGE`, and then :meth:`receive_frame`
+        says what the frame means.
+
+        The hot path of a WebSocket session: a message changes no session
+        state, so this needs no clock and builds no event object (a tuple
+        per message is garbage collector work that grows with the number
+        of sessions in flight).
+        """
+        if self.state is not State.OPEN:
+            return NOT_A_MESSAGE
+        if type(frame) is str:
+            if frame[:1] != '4':
+                return NOT_A_MESSAGE
+            data: Any = frame[1:]
+            if data[:1] in ('{', '['):
+                try:
+                    return pk.Packet.json.loads(data)
+                except ValueError:
+                    pass
+            return data
+        return frame
+
     def receive_frame(self, frame: Frame, now: float
                       ) -> MessageReceived | Disconnected | Push | None:
         """Consume one WebSocket frame of an open WebSocket session.
 
         The result is as :meth:`receive` gives it.
         """
-        if type(frame) is str:
-            if frame[:1] == '4':
-                # The hot path: a text message needs no further dispatch.
-                if self.state is not State.OPEN:
-                    return None
-                data: Any = frame[1:]
-                if data[:1] in ('{', '['):
-                    try:
-                        data = pk.Packet.json.loads(data)
-                    except ValueError:
-                        pass
-                return MessageReceived(data)
-            try:
-                packet_type, data = pk.decode_text(frame)
-            except ProtocolError:
-                return self.close(Reason.TRANSPORT_ERROR)
-            return self.receive(packet_type, data, now)
-        if self.state is not State.OPEN:
+        data = self.message_of(frame)
+        if data is not NOT_A_MESSAGE:
+            return MessageReceived(data)
+        if type(frame) is not str or self.state is not State.OPEN:
             return None
-        return MessageReceived(frame)
+        try:
+            packet_type, data = pk.decode_text(frame)
+        except ProtocolError:
+            return self.close(Reason.TRANSPORT_ERROR)
+        return self.receive(packet_type, data, now)
 
     # -- heartbeat -------------------------------------------------------
     def start_heartbeat(self, now: float) -> None:

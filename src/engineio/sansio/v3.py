@@ -30,7 +30,7 @@ from ..exceptions import ProtocolError
 from ..packet import Frame
 from ..payload import MAX_DECODE_PACKETS
 from .events import Disconnected, MessageReceived, Reason, UpgradeCompleted
-from .session import WEBSOCKET, Push, Session, State
+from .session import NOT_A_MESSAGE, WEBSOCKET, Push, Session, State
 
 PROTOCOL_VERSION = '3'
 
@@ -280,6 +280,13 @@ class V3Session(Session):
         # Control frames never count against the buffer limit.
         self._buffer.append('3' + (data if isinstance(data, str) else ''))
         return Push.FLUSH if self.direct else Push.BUFFERED
+
+    def message_of(self, frame: Frame) -> Any:
+        # v3 binary frames start with their packet type byte, and "b..."
+        # text is base64: receive_frame() decodes both.
+        if type(frame) is not str:
+            return NOT_A_MESSAGE
+        return Session.message_of(self, frame)
 
     def receive_frame(self, frame: Frame, now: float
                       ) -> MessageReceived | Disconnected | Push | None:
