@@ -177,16 +177,23 @@ def test_socketio_on_cluster(flavour: Flavour, transports: str,
     assert result['joinPids'] == [by_name[m]['pid'] for m in members]
     assert result['toRoomPid'] == by_name['c1']['pid']
     assert result['roomTriggerPids'] == worker_pids
-    expected_room = ['m-c1'] + [f'h{i}' for i in range(WORKERS)]
-    room_got = {c['name']: c['room_msg'] for c in clients}
+    # Each exactly once, but in no fixed order: python-socketio's
+    # PubSubManager runs an emit at once on the worker that makes it and
+    # queues the others' through Redis (the listener thread), so h2 made on
+    # the owner can overtake h1 made on another worker a moment earlier
+    # (seen once under CI load). The order of one sender's messages is
+    # checked below (seq_me).
+    expected_room = sorted(['m-c1'] + [f'h{i}' for i in range(WORKERS)])
+    room_got = {c['name']: sorted(c['room_msg']) for c in clients}
     assert room_got == {c['name']: expected_room if c['name'] in members
                         else [] for c in clients}
 
-    # -- broadcasts: every client once each, in order
+    # -- broadcasts: every client once each (no fixed order across the
+    # workers that emit them, as for rooms)
     assert result['broadcastPid'] == by_name['c2']['pid']
     assert all(p in worker_pids for p in result['broadcastTriggerPids']), \
         (result['broadcastTriggerPids'], worker_pids)
-    bcast_got = {c['name']: c['bcast'] for c in clients}
+    bcast_got = {c['name']: sorted(c['bcast']) for c in clients}
     assert bcast_got == {c['name']: ['b-c2', 'hb0', 'hb1'] for c in clients}
 
     # -- numbered messages, both ways, exactly once and in order
