@@ -16,11 +16,11 @@ packets and the waiting GET, nothing more.
 """
 import argparse
 import asyncio
-import itertools
 import sys
 
 import aiohttp
 from aiohttp import web
+from bare_polling import answer
 
 try:
     import uvloop
@@ -37,73 +37,17 @@ parser.add_argument('--reuse-port', action='store_true',
                          '(the multiproc figure)')
 args = parser.parse_args()
 
+
 OPEN = ('0{"sid":"bare","upgrades":[],"pingInterval":25000,'
         '"pingTimeout":20000,"maxPayload":1000000}')
 TEXT = aiohttp.WSMsgType.TEXT
 BINARY = aiohttp.WSMsgType.BINARY
 
 
-SEP = '\x1e'
-#: A held GET is answered with a noop after this long, as a real server
-#: answers with a ping: nothing waits forever if a client goes away.
-POLL_TIMEOUT = 25.0
-_sids = itertools.count(1)
-
-
-class Poll:
-    """One polling session: packets not yet fetched, and the GET waiting
-    for them (one at a time, as the load generator does)."""
-    __slots__ = ('packets', 'waiter')
-
-    def __init__(self):
-        self.packets = []
-        self.waiter = None
-
-
-sessions = {}
-
-
-def wake(poll, packets):
-    if poll.waiter is not None and not poll.waiter.done():
-        poll.waiter.set_result(packets)
-        poll.waiter = None
-        return True
-    return False
-
-
 async def polling(request):
-    sid = request.query.get('sid')
-    if sid is None:
-        sid = f'p{next(_sids)}'
-        sessions[sid] = Poll()
-        return web.Response(text='0{"sid":"' + sid + '","upgrades":[],'
-                            '"pingInterval":25000,"pingTimeout":20000,'
-                            '"maxPayload":1000000}')
-    poll = sessions.get(sid)
-    if poll is None:
-        return web.Response(status=400, text='unknown sid')
-    if request.method == 'POST':
-        echo = []
-        for packet in (await request.text()).split(SEP):
-            if packet[:1] in ('4', 'b'):  # messages are echoed; pongs dropped
-                echo.append(packet)
-            elif packet == '1':
-                # The client's close: end the session and its held GET.
-                sessions.pop(sid, None)
-                echo = ['1']
-                break
-        if echo and not wake(poll, echo):
-            poll.packets.extend(echo)
-        return web.Response(text='ok')
-    if poll.packets:
-        packets, poll.packets = poll.packets, []
-    else:
-        loop = asyncio.get_running_loop()
-        poll.waiter = waiter = loop.create_future()
-        timer = loop.call_later(POLL_TIMEOUT, wake, poll, ['6'])
-        packets = await waiter
-        timer.cancel()
-    return web.Response(text=SEP.join(packets))
+    status, text = await answer(request.method, request.query.get('sid'),
+                                request.text)
+    return web.Response(status=status, text=text)
 
 
 async def handler(request):

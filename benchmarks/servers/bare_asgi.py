@@ -15,40 +15,22 @@ the queued packets, or waits until a POST queues some.  No pings, no
 upgrades, no checks beyond a known sid.
 """
 import argparse
-import asyncio
-import itertools
 import sys
 
 import uvicorn
+from bare_polling import answer
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--port', type=int, required=True)
 parser.add_argument('--ws', default='auto')
 args = parser.parse_args()
 
+
 OPEN = ('0{"sid":"bare","upgrades":[],"pingInterval":25000,'
         '"pingTimeout":20000,"maxPayload":1000000}')
 
 
-SEP = '\x1e'
 TEXT_HEADERS = [(b'content-type', b'text/plain; charset=UTF-8')]
-#: A held GET is answered with a noop after this long, as a real server
-#: answers with a ping: nothing waits forever if a client goes away.
-POLL_TIMEOUT = 25.0
-_sids = itertools.count(1)
-
-
-class Poll:
-    """One polling session: packets not yet fetched, and the GET waiting
-    for them (one at a time, as the load generator does)."""
-    __slots__ = ('packets', 'waiter')
-
-    def __init__(self):
-        self.packets = []
-        self.waiter = None
-
-
-sessions = {}
 
 
 def query_sid(scope):
@@ -58,61 +40,21 @@ def query_sid(scope):
     return None
 
 
-async def respond(send, status, body):
-    data = body.encode()
-    await send({'type': 'http.response.start', 'status': status,
-                'headers': [*TEXT_HEADERS,
-                            (b'content-length', str(len(data)).encode())]})
-    await send({'type': 'http.response.body', 'body': data})
-
-
-def wake(poll, packets):
-    if poll.waiter is not None and not poll.waiter.done():
-        poll.waiter.set_result(packets)
-        poll.waiter = None
-        return True
-    return False
-
-
 async def polling(scope, receive, send):
-    sid = query_sid(scope)
-    if sid is None:
-        sid = f'p{next(_sids)}'
-        sessions[sid] = Poll()
-        return await respond(send, 200, '0{"sid":"' + sid + '","upgrades":[],'
-                             '"pingInterval":25000,"pingTimeout":20000,'
-                             '"maxPayload":1000000}')
-    poll = sessions.get(sid)
-    if poll is None:
-        return await respond(send, 400, 'unknown sid')
-    if scope['method'] == 'POST':
+    async def read_body():
         chunks = []
         while True:
             message = await receive()
             chunks.append(message.get('body', b''))
             if not message.get('more_body'):
-                break
-        echo = []
-        for packet in b''.join(chunks).decode().split(SEP):
-            if packet[:1] in ('4', 'b'):  # messages are echoed; pongs dropped
-                echo.append(packet)
-            elif packet == '1':
-                # The client's close: end the session and its held GET.
-                sessions.pop(sid, None)
-                echo = ['1']
-                break
-        if echo and not wake(poll, echo):
-            poll.packets.extend(echo)
-        return await respond(send, 200, 'ok')
-    if poll.packets:
-        packets, poll.packets = poll.packets, []
-    else:
-        loop = asyncio.get_running_loop()
-        poll.waiter = waiter = loop.create_future()
-        timer = loop.call_later(POLL_TIMEOUT, wake, poll, ['6'])
-        packets = await waiter
-        timer.cancel()
-    return await respond(send, 200, SEP.join(packets))
+                return b''.join(chunks).decode()
+
+    status, text = await answer(scope['method'], query_sid(scope), read_body)
+    data = text.encode()
+    await send({'type': 'http.response.start', 'status': status,
+                'headers': [*TEXT_HEADERS,
+                            (b'content-length', str(len(data)).encode())]})
+    await send({'type': 'http.response.body', 'body': data})
 
 
 async def app(scope, receive, send):

@@ -136,22 +136,7 @@ class AsyncServer(BaseServer):
 
         Note: this method is a coroutine.
         """
-        frame = packet.encode_data(packet.MESSAGE, data)
-        # _send_frame() inlined: every message an application sends comes
-        # through here, and one coroutine less per message is measurable
-        # (each is an allocation the garbage collector counts).
-        socket = self.sockets.get(sid)
-        if socket is None:
-            await self._send_frame(sid, frame)
-            return
-        result = socket.push(frame)
-        if result is Push.WRITE:
-            try:
-                await socket.ws.send(frame)
-            except (OSError, ValueError, RuntimeError) as exc:
-                await self._write_failed(socket, exc)
-        else:
-            await self._pushed(socket, result)
+        await self._send_frame(sid, packet.encode_data(packet.MESSAGE, data))
 
     async def send_packet(self, sid: str, pkt: packet.Packet) -> None:
         """Send a raw packet to a client.
