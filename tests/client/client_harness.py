@@ -76,8 +76,15 @@ class SyncHarness:
         ok = self.rec.wait_until(lambda: len(self.rec.messages) >= n,
                                  timeout)
         assert ok, f'got {len(self.rec.messages)} of {n} messages: ' \
-            f'{self.rec.messages[-5:]}'
+            f'{self.rec.messages[-5:]}; {self.state_of()}'
         return list(self.rec.messages)
+
+    def state_of(self) -> str:
+        """The client's state, for a failed wait's message."""
+        c = self.client
+        return (f'state={c.state} transport={c.transport()} sid={c.sid} '
+                f'connects={self.rec.connects} '
+                f'disconnects={self.rec.disconnects}')
 
     def reply_to(self, data: Any, timeout: float = WAIT) -> Any:
         """Send ``data`` and return the next message."""
@@ -87,7 +94,7 @@ class SyncHarness:
 
     def disconnected(self, timeout: float = WAIT) -> tuple[str, str]:
         ok = self.rec.wait_until(lambda: bool(self.rec.disconnects), timeout)
-        assert ok, 'no disconnect event'
+        assert ok, f'no disconnect event; {self.state_of()}'
         return self.rec.disconnects[0]
 
 

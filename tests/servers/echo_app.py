@@ -30,8 +30,10 @@ def stats(eio: Any) -> dict[str, Any]:
     import threading
     with open('/proc/self/statm') as f:
         rss_pages = int(f.read().split()[1])
+    names = collections.Counter(t.name.split('-')[0] if t.name.startswith('Thread-')
+                                else t.name for t in threading.enumerate())
     out = {'sessions': len(eio.sockets), 'threads': threading.active_count(),
-           'rss': rss_pages * os.sysconf('SC_PAGE_SIZE')}
+           'names': dict(names), 'rss': rss_pages * os.sysconf('SC_PAGE_SIZE')}
     try:
         import asyncio
         out['tasks'] = len(asyncio.all_tasks())

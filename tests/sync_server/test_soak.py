@@ -69,7 +69,9 @@ def test_soak(node_peers):
         result = soak(base, CYCLES, ABANDON)
         assert result['ok'], result
         # Abandoned sessions time out after ping_interval + ping_timeout;
-        # idle worker threads exit after their idle timeout.
+        # idle worker threads exit after their idle timeout (the pool gives
+        # jobs to the thread idle the shortest time, so the stats requests
+        # of settled() keep one or two alive, not all).
         after = settled(base, base_threads)
         print(f'soak: threads {idle}/{base_threads} -> {after["threads"]}, '
               f'RSS {before["rss"] / 2**20:.1f} -> {after["rss"] / 2**20:.1f} MiB')
