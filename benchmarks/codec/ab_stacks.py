@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""A/B of two copies of ``src/`` on the WebSocket echo of the stacks figure,
-in one run: the same servers as ``run.py --only stacks``, with the Engine.IO
+"""A/B of two copies of ``src/`` on the WebSocket echo of the stacks figure
+(or the long-polling round trips of figure 3, or the sessions of figure 5:
+``--scenario``), in one run: the same servers as ``run.py --only stacks``, with the Engine.IO
 targets started twice (``-before`` from ``--before SRC``, ``-after`` from
 ``--after SRC``, default this tree's ``src/``), all interleaved and rotated
 in every round, so the machine's drift hits both sides alike.
 
     python benchmarks/codec/ab_stacks.py --before /tmp/src-before \
         [--targets ours,ours-aiohttp,bare,bare-aiohttp,node] \
-        [--conns 50,500] [--payloads text16] [--rounds 3] [--window 3]
+        [--conns 50,500] [--payloads text16] [--rounds 3] [--window 3] \
+        [--scenario ws|polling|sessions]
 
 Prints, per scenario, the median msg/s and server CPU per message of every
 server and the ratios that matter: each Engine.IO target to its own bare
@@ -41,6 +43,10 @@ def main() -> int:
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--window', type=float, default=3.0)
     parser.add_argument('--warmup', type=float, default=1.0)
+    parser.add_argument('--scenario', choices=['ws', 'polling', 'sessions'],
+                        default='ws', help='ws: --conns x --payloads; polling: '
+                        '--conns clients of 16-byte round trips (raw client); '
+                        'sessions: --conns concurrent handshakes')
     args = parser.parse_args()
     os.sched_setaffinity(0, {run.LOAD_CORE})
     harness = run.Harness(argparse.Namespace(
@@ -71,6 +77,16 @@ def main() -> int:
     results: dict[tuple[int, str], dict[str, list[dict[str, Any] | None]]] = {
         s: {k: [] for k in servers} for s in scenarios}
     keys = list(servers)
+    command = {'ws': 'ws-echo', 'polling': 'polling',
+               'sessions': 'sessions'}[args.scenario]
+
+    def options(conns: int, payload: str) -> dict[str, Any]:
+        if args.scenario == 'polling':
+            return {'clients': conns, 'raw': 1}
+        if args.scenario == 'sessions':
+            return {'concurrency': conns}
+        return {'conns': conns, 'payload': payload}
+
     try:
         for r in range(args.rounds):
             for i, (conns, payload) in enumerate(scenarios):
@@ -78,15 +94,15 @@ def main() -> int:
                 for key in keys[shift:] + keys[:shift]:
                     srv = servers[key]
                     srv.ensure()
-                    res = run.run_loadgen(harness.node, 'ws-echo', srv,
+                    res = run.run_loadgen(harness.node, command, srv,
                                           args.warmup + args.window + 60,
                                           warmup=args.warmup, duration=args.window,
-                                          conns=conns, payload=payload)
+                                          **options(conns, payload))
                     results[(conns, payload)][key].append(res)
                     if res:
                         run.log(f'  round {r + 1} {conns} {payload} {key:<22} '
                                 f'{run.fmt_rate(res["rate"]):>6}/s '
-                                f'{res.get("server_cpu_us_per_op") or 0:.1f} us/msg '
+                                f'{res.get("server_cpu_us_per_op") or 0:.1f} us/op '
                                 f'loadgen {res.get("loadgen_cpu_pct") or 0:.0f}%')
                     time.sleep(0.2)
     finally:

@@ -32,7 +32,7 @@ from .exceptions import ContentTooLongError
 from .runners import TaskChain, first_step
 from .sansio.commands import Timer, TimerCommand, WebSocketEnd
 from .sansio.events import Disconnected, MessageReceived
-from .sansio.models import Response
+from .sansio.models import Headers, Request, Response
 from .sansio.server import Action, ErrorCode, error_response
 from .sansio.session import NOT_A_MESSAGE, POLLING, WEBSOCKET, Push, State
 
@@ -46,6 +46,12 @@ ASYNC_MODES = ('aiohttp', 'sanic', 'tornado', 'asgi')
 _MESSAGE = 0
 _AWAIT = 1
 _DISCONNECT = 2
+
+# The long-polling hooks as this module defines them: when python-socketio's
+# admin instrumentation has not wrapped them, handle_request skips them (and
+# the environ they take).
+_PLAIN_GET = AsyncSocket.handle_get_request
+_PLAIN_POST = AsyncSocket.handle_post_request
 
 
 class AsyncServer(BaseServer):
@@ -257,13 +263,20 @@ class AsyncServer(BaseServer):
                 await self._closed(closed, event)  # type: ignore[arg-type]
             action = route.action
             if action is Action.POLL:
+                socket: Any = route.session
+                if AsyncSocket.handle_get_request is _PLAIN_GET:
+                    # No instrumentation wraps the hook: no environ for it.
+                    return await exchange.respond(
+                        await self._poll(socket, req, route.headers))
                 return await exchange.respond(
-                    await route.session.handle_get_request(  # type: ignore[union-attr]
-                        exchange.hook_environ()))
+                    await socket.handle_get_request(exchange.hook_environ()))
             if action is Action.POST:
+                socket = route.session
+                if AsyncSocket.handle_post_request is _PLAIN_POST:
+                    return await exchange.respond(await self._post(
+                        socket, req, route.headers, exchange.body_input()))
                 return await exchange.respond(
-                    await route.session.handle_post_request(  # type: ignore[union-attr]
-                        exchange.hook_environ()))
+                    await socket.handle_post_request(exchange.hook_environ()))
             if action is Action.HANDSHAKE:
                 opened = await self._handshake(route, exchange)
             elif action is Action.UPGRADE:
@@ -645,17 +658,19 @@ class AsyncServer(BaseServer):
     async def _handle_get(self, socket: AsyncSocket,
                           environ: dict[str, Any]) -> Response:
         req, cors = self._polling_context(environ)
+        return await self._poll(socket, req, cors)
+
+    async def _poll(self, socket: AsyncSocket, req: Request,
+                    cors: Headers) -> Response:
         frames, wake = self.core.start_poll(socket, monotonic())
         if wake:
             self._start_service()
         try:
-            if not frames:
-                event = socket.poll_event()
-                while not frames:
-                    event.clear()
-                    await event.wait()
-                    frames = socket.take_poll()
+            while not frames:
+                await socket.poll_waiter()
+                frames = socket.take_poll()
         finally:
+            socket._event = None
             self.core.end_poll(socket)
         self._report_http(frames, cors)
         return self.core.payload_response(frames, req, cors, socket)
@@ -663,13 +678,17 @@ class AsyncServer(BaseServer):
     async def _handle_post(self, socket: AsyncSocket,
                            environ: dict[str, Any]) -> Response:
         req, cors = self._polling_context(environ)
+        return await self._post(socket, req, cors, environ['wsgi.input'])
+
+    async def _post(self, socket: AsyncSocket, req: Request, cors: Headers,
+                    body_input: Any) -> Response:
         socket.post_active = True
         try:
             limit = self.max_http_buffer_size
             if req.content_length is not None and req.content_length > limit:
                 body = None
             else:
-                body = await environ['wsgi.input'].read(limit + 1)
+                body = await body_input.read(limit + 1)
                 if len(body) > limit:
                     body = None
         except OSError:

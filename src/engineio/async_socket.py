@@ -31,6 +31,18 @@ class AsyncSocket(DriverSession):
         #: server's own (a handler that suspended kept that one).
         self.reader: asyncio.Task[None] | None = None
 
+    # A pending long-poll waits on a future of its own (in ``_event``): less
+    # work per poll than an asyncio.Event, whose wait() makes one anyway.
+    def poll_waiter(self) -> asyncio.Future[None]:
+        """A new future that :meth:`wake_poll` completes."""
+        waiter = self._event = asyncio.get_running_loop().create_future()
+        return waiter
+
+    def wake_poll(self) -> None:
+        waiter = self._event
+        if waiter is not None and self.poll_active and not waiter.done():
+            waiter.set_result(None)
+
     # Hooks: python-socketio's admin instrumentation wraps these by name.
     async def handle_get_request(self, environ: dict[str, Any]) -> Response:
         """Answer a long-polling GET (waits until there is output)."""

@@ -34,3 +34,15 @@ def test_instrumented_server_polling_counts_output() -> None:
     # A shorter wait: the counters it waits for never come.
     result = run_admin('socketio_werkzeug.py', 'polling', timeout_ms=7000)
     assert set(ALL_COUNTERS) <= set(result['aggregated']), result  # type: ignore[arg-type]
+
+
+def test_instrumented_async_server_polling_counts_traffic() -> None:
+    # AsyncServer skips the long-polling hooks while nothing wraps them;
+    # once instrument() has wrapped them, polling traffic goes through them.
+    result = run_admin('socketio_uvicorn.py', 'polling', timeout_ms=7000)
+    assert set(ALL_COUNTERS) <= set(result['aggregated']), result  # type: ignore[arg-type]
+
+
+def test_instrumented_async_server_polling_then_upgrade() -> None:
+    result = run_admin('socketio_uvicorn.py', 'polling,websocket')
+    assert set(ALL_COUNTERS) <= set(result['aggregated']), result  # type: ignore[arg-type]

@@ -354,3 +354,27 @@ def test_closed_sessions_do_not_pile_up_in_the_timer_heap():
     assert len(core._timers) < 200
     live, _ = handshake(core, sid='live', now=1.0)
     assert core.expire(26.0) == [(live, [Push.BUFFERED])]
+
+
+def test_a_closed_session_is_not_kept_alive_by_its_timer():
+    # Drivers hang their connection on the session: the timer heap must
+    # not keep all of it alive until the entry comes due.
+    import weakref
+    core = make_core()
+    session, _ = handshake(core, WEBSOCKET, sid='gone')
+    assert core.next_deadline() is not None
+    ref = weakref.ref(session)
+    core.close(session, Reason.CLIENT_DISCONNECT, 1.0)
+    del session
+    assert ref() is None
+    assert core.expire(100.0) == []
+
+
+def test_a_lingering_session_still_expires_from_the_heap():
+    core = make_core()
+    session, _ = handshake(core, sid='lingers')
+    session.push('4bye')
+    core.close(session, Reason.SERVER_DISCONNECT, 1.0)
+    assert 'lingers' in core._lingering
+    core.expire(1.0 + session.heartbeat.linger + 1)
+    assert 'lingers' not in core._lingering

@@ -88,6 +88,10 @@ class EnvironExchange:
         """What the long-polling hooks receive: the environ."""
         return self.environ
 
+    def body_input(self) -> Any:
+        """What a POST's body is read from (``await .read(n)``)."""
+        return self.environ['wsgi.input']
+
 
 class BodyReader:
     """``environ['wsgi.input']`` of the asyncio adapters: an awaitable
@@ -334,6 +338,10 @@ class ASGIExchange:
         if request.content_length is not None:
             environ['CONTENT_LENGTH'] = str(request.content_length)
         return environ
+
+    def body_input(self) -> ASGIExchange:
+        """What a POST's body is read from: this exchange (:meth:`read`)."""
+        return self
 
     async def read(self, length: int = -1) -> bytes:
         """``environ['wsgi.input'].read()``: up to ``length`` body bytes."""

@@ -290,7 +290,10 @@ class ServerCore:
         # Sessions closed by the server that wait for the client's next poll
         # to hand over the close packet.
         self._lingering: dict[str, tuple[Session, float]] = {}
-        self._timers: list[tuple[float, int, Session]] = []
+        # Entries name their session by sid, not by reference: a closed
+        # session must not stay alive (with all its driver hangs on it)
+        # until its entry comes due, up to a ping interval later.
+        self._timers: list[tuple[float, int, str]] = []
         self._open_tails: dict[tuple[Any, ...], str] = {}
         # Closed sessions whose timer entries are still in the heap.
         self._stale = 0
@@ -554,20 +557,17 @@ class ServerCore:
             self._lingering[session.sid] = (session, until)
             self.schedule(session, until)
             return
-        # Its timer entry is now dead weight that keeps the session (and what
-        # a driver hangs on it) alive until it comes due, up to a ping
+        # Its timer entry is now dead weight until it comes due, up to a ping
         # interval later; under connection churn, sweep such entries out.
         self._stale += 1
         if self._stale > 64 and self._stale * 2 > len(self._timers):
             self._sweep()
 
     def _sweep(self) -> None:
-        lingering = self._lingering
+        sessions, lingering = self.sessions, self._lingering
         # In place: expire() may be iterating over this very list.
-        self._timers[:] = [
-            entry for entry in self._timers
-            if not entry[2].closed
-            or lingering.get(entry[2].sid, (None,))[0] is entry[2]]
+        self._timers[:] = [entry for entry in self._timers
+                           if entry[2] in sessions or entry[2] in lingering]
         heapq.heapify(self._timers)
         self._stale = 0
 
@@ -584,7 +584,7 @@ class ServerCore:
             return False
         session.timer_at = when
         earliest = not self._timers or when < self._timers[0][0]
-        heapq.heappush(self._timers, (when, next(self._seq), session))
+        heapq.heappush(self._timers, (when, next(self._seq), session.sid))
         return earliest
 
     def next_deadline(self) -> float | None:
@@ -600,17 +600,25 @@ class ServerCore:
         """
         due = []
         timers = self._timers
+        sessions, all_lingering = self.sessions, self._lingering
         while timers and timers[0][0] <= now:
-            when, _, session = heapq.heappop(timers)
+            when, _, sid = heapq.heappop(timers)
+            session = sessions.get(sid)
+            lingering = None
+            if session is None:
+                lingering = all_lingering.get(sid)
+                if lingering is None:
+                    # The session is gone (closed and forgotten).
+                    self._stale = max(0, self._stale - 1)
+                    continue
+                session = lingering[0]
             if when != session.timer_at:
                 continue  # stale: the session was rescheduled earlier
             session.timer_at = 0.0
             if session.closed:
-                self._stale = max(0, self._stale - 1)
-                lingering = self._lingering.get(session.sid)
-                if lingering is not None and lingering[0] is session:
+                if lingering is not None:
                     if now >= lingering[1]:
-                        del self._lingering[session.sid]
+                        del all_lingering[sid]
                     else:
                         self.schedule(session, lingering[1])
                 continue
