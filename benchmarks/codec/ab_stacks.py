@@ -114,6 +114,8 @@ def main() -> int:
         return statistics.median(present) if present else None
 
     def ratio(key: str, other: str, scenario: tuple[int, str], field: str) -> float | None:
+        if other not in results[scenario]:
+            return None
         a, b = results[scenario][key], results[scenario][other]
         return med([x[field] / y[field] for x, y in zip(a, b, strict=True)
                     if x and y and x.get(field) and y.get(field)])

@@ -33,6 +33,14 @@ parser.add_argument('--reuse-port', action='store_true',
                          '(the multiproc figure)')
 args = parser.parse_args()
 
+if os.environ.get('EIO_BENCH_GC'):
+    # An application's choice, measured as one (docs/deployment.md): fewer
+    # young-generation collections, and none of them over the objects that
+    # exist once the server has started.
+    import gc
+    gc.set_threshold(int(os.environ['EIO_BENCH_GC']))
+    gc.freeze()
+
 if os.environ.get('EIO_BENCH_PATCH'):
     # Candidate fast paths (benchmarks/experiments/fastpath.py), this
     # project only.

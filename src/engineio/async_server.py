@@ -608,7 +608,8 @@ class AsyncServer(BaseServer):
         if opening.rejected:
             self.logger.info('%s: connection refused by the application', sid)
             return await exchange.respond(cast(Response, opening.response))
-        self._start_service()
+        if opening.wake or self._service_task is None:
+            self._start_service()
         if opening.response is not None:
             if self.logger.isEnabledFor(logging.INFO):  # (environ on use)
                 self.logger.info('%s: connected (polling) from %s', sid,

@@ -462,7 +462,8 @@ class Server(BaseServer):
         if opening.rejected:
             self.logger.info('%s: connection refused by the application', sid)
             return wsgi.respond(start_response, cast(Response, opening.response))
-        self._start_service()
+        if opening.wake or self._service_task is None:
+            self._start_service()
         if opening.response is not None:
             self.logger.info('%s: connected (polling) from %s', sid,
                              environ.get('REMOTE_ADDR') or '?')

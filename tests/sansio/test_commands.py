@@ -73,6 +73,25 @@ def test_connect_verdicts_on_websocket_and_rejection():
     assert 'def' not in core.sessions
 
 
+def test_opening_wakes_the_timer_only_for_an_earlier_deadline():
+    # Every handshake waking the driver's timer loop cost ~10 us a session.
+    core = make_core(ping_interval=25)
+    first = core.open_session('a', WEBSOCKET, 0.0)
+    assert core.connected(first, None, route(core, WEBSOCKET),
+                          Request('GET', {}), 0.0).wake
+    later = core.open_session('b', POLLING, 1.0)
+    assert not core.connected(later, None, route(core), Request('GET', {}),
+                              1.0).wake
+    # Once the earliest entry is gone, the next session's is the top.
+    core.close(first, Reason.CLIENT_DISCONNECT, 2.0)
+    core.close(later, Reason.CLIENT_DISCONNECT, 2.0)
+    core.expire(30.0)
+    assert core.next_deadline() is None
+    again = core.open_session('c', POLLING, 30.0)
+    assert core.connected(again, None, route(core), Request('GET', {}),
+                          30.0).wake
+
+
 # -- long-polling ----------------------------------------------------------
 
 def test_a_held_poll_is_bounded_by_the_core_timer():

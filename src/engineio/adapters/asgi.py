@@ -199,8 +199,9 @@ class ASGIWebSocket:
             pass
 
 
-#: The request headers the core reads, by their ASGI (lowercase) names.
-_REQUEST_HEADERS = frozenset(name.encode() for name in CORE_HEADERS)
+#: The request headers the core reads: their names as :func:`build_request`
+#: looks them up, by their ASGI (lowercase) names.
+_REQUEST_HEADERS = {name.encode(): name for name in CORE_HEADERS}
 
 _WSGI_SCHEMES = {'ws': 'http', 'wss': 'https'}
 
@@ -262,13 +263,15 @@ class ASGIExchange:
         found: dict[str, str] = {}
         wanted = _REQUEST_HEADERS
         for name, value in scope.get('headers') or ():
-            if name not in wanted:
+            key = wanted.get(name)
+            if key is None:
                 # ASGI servers lowercase header names; a test harness or an
                 # odd server may not.
-                if name.islower() or name.lower() not in wanted:
+                if name.islower():
                     continue
-                name = name.lower()
-            key = name.decode('latin-1')
+                key = wanted.get(name.lower())
+                if key is None:
+                    continue
             text = value.decode('latin-1')
             old = found.get(key)
             # Repeated headers are joined as a WSGI server would, except

@@ -25,11 +25,14 @@ class Opening(NamedTuple):
     ``rejected``: answer ``response`` (401) and stop.  Else on long-polling
     answer ``response`` (the open packet, and the cookie); on WebSocket
     accept it, write ``frames`` first and run the session's frame loop.
+    ``wake``: the session's first deadline is the earliest of all, so the
+    driver's timer, sleeping until a later one, must be woken.
     """
 
     rejected: bool
     response: Response | None
     frames: list[Frame]
+    wake: bool = False
 
 
 class PostResult(NamedTuple):

@@ -528,15 +528,18 @@ class ServerCore:
             return Opening(True, self.reject(session, verdict, route.headers),
                            [])
         frames = self.accept(session, now)
+        # accept() scheduled the session: its entry is the heap's top when
+        # nothing is due before it.
+        wake = self._timers[0][2] == session.sid
         if session.transport == WEBSOCKET:
-            return Opening(False, None, frames)
+            return Opening(False, None, frames, wake)
         response = self.payload_response(frames, req, route.headers, session)
         # The cookie rides on the polling handshake only, as the official
         # server sends it.
         cookie = self.cookie_header(session.sid)
         if cookie is not None:
             response.headers.append(cookie)
-        return Opening(False, response, [])
+        return Opening(False, response, [], wake)
 
     def close(self, session: Session, reason: str,
               now: float) -> Disconnected | None:
