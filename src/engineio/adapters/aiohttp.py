@@ -8,8 +8,13 @@ from typing import Any
 
 from ..exceptions import ContentTooLongError
 from ..sansio.models import Request, Response
-from .asgi import MESSAGE_TOO_BIG, EnvironExchange, make_environ, refuse_oversized
-from .wsgi import request_from_environ
+from .asgi import (
+    MESSAGE_TOO_BIG,
+    LazyEnvironExchange,
+    make_environ,
+    refuse_oversized,
+)
+from .wsgi import build_request
 
 try:
     from aiohttp import WSMsgType, web
@@ -92,23 +97,57 @@ class AiohttpBody:
         return b''.join(chunks)
 
 
-class AiohttpExchange(EnvironExchange):
-    """One aiohttp request as :class:`~engineio.AsyncServer` sees it."""
+class AiohttpExchange(LazyEnvironExchange):
+    """One aiohttp request as :class:`~engineio.AsyncServer` sees it.
+
+    As with ASGI, the core's :class:`Request` comes straight from aiohttp's
+    headers and the WSGI-style environ is built only when read.
+    """
+
+    __slots__ = ('_body', '_ws', 'native')
 
     def __init__(self, request: Any) -> None:
         self.native = request
+        self._ws: Any = None
+        self._body: AiohttpBody | None = None
+        self._init_environ()
+        getall = request.headers.getall
+
+        def header(name: str) -> str | None:
+            values = getall(name, None)
+            if not values:
+                return None
+            if len(values) == 1:
+                return values[0]  # type: ignore[no-any-return]
+            # Joined as a WSGI server would, except Content-Length, where
+            # the last one counts (as in the environ).
+            return values[-1] if name == 'content-length' else ','.join(values)
+
+        self.request: Request = build_request(
+            request.method, request.query_string, header, request.scheme,
+            native_factory=self._make_environ)
+
+    def _build_environ(self) -> dict[str, Any]:
+        request = self.native
         transport = request.transport
         server = transport.get_extra_info('sockname') if transport else None
         client = transport.get_extra_info('peername') if transport else None
-        self.environ = environ = make_environ(
+        return make_environ(
             request.method, request.path, request.query_string,
             request.headers.items(), request.scheme,
             server if isinstance(server, tuple) else None,
             client if isinstance(client, tuple) else None,
-            {'aiohttp.request': request, 'wsgi.input': AiohttpBody(request)})
-        self.request: Request = request_from_environ(environ)
-        environ['engineio.request'] = self.request
-        self._ws: Any = None
+            {'aiohttp.request': request, 'wsgi.input': self.body_input()})
+
+    def _hook_extra(self) -> tuple[str, Any]:
+        return 'aiohttp.request', self.native
+
+    def body_input(self) -> AiohttpBody:
+        """What a POST's body is read from."""
+        body = self._body
+        if body is None:
+            body = self._body = AiohttpBody(self.native)
+        return body
 
     async def respond(self, response: Response) -> Any:
         """The aiohttp response for a core response."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from ..exceptions import ContentTooLongError
-from ..sansio.models import Response
+from ..sansio.models import Request, Response
 from .routing import (
     find_static_file,
     is_engineio_path,
@@ -91,6 +91,87 @@ class EnvironExchange:
     def body_input(self) -> Any:
         """What a POST's body is read from (``await .read(n)``)."""
         return self.environ['wsgi.input']
+
+
+class LazyEnvironExchange:
+    """What an exchange whose environ is built only when something reads it
+    (ASGI, aiohttp) offers the driver besides ``respond`` and the WebSocket
+    calls.  Polling requests never read it: the core's :class:`Request`
+    comes straight from the framework's headers.
+
+    Subclasses set ``request`` and give :meth:`_build_environ`,
+    :meth:`_hook_extra` and :meth:`body_input`.
+    """
+
+    __slots__ = ('_environ', 'cors', 'request')
+
+    request: Request
+
+    def _init_environ(self) -> None:
+        self._environ: dict[str, Any] | None = None
+        #: The CORS headers the core decided, for ``environ['engineio.cors']``.
+        self.cors: list[tuple[str, str]] | None = None
+
+    def _build_environ(self) -> dict[str, Any]:
+        """The WSGI-style environ of the request (see :func:`make_environ`)."""
+        raise NotImplementedError
+
+    def _hook_extra(self) -> tuple[str, Any]:
+        """The framework's own object in the small environ of the hooks."""
+        raise NotImplementedError
+
+    def body_input(self) -> Any:
+        """What a POST's body is read from (``await .read(n)``)."""
+        raise NotImplementedError
+
+    @property
+    def environ(self) -> dict[str, Any]:
+        """The WSGI-style environ of this request (built on first use)."""
+        environ = self._environ
+        if environ is None:
+            return self._make_environ()
+        if self.cors is not None and 'engineio.cors' not in environ:
+            # Built while the core was deciding the CORS headers.
+            environ['engineio.cors'] = self.cors
+        return environ
+
+    @environ.setter
+    def environ(self, value: dict[str, Any] | None) -> None:
+        # None drops the server's reference (a long WebSocket session does
+        # not need it); reading it again builds a new one.
+        self._environ = value
+
+    def _make_environ(self) -> dict[str, Any]:
+        environ = self._environ
+        if environ is not None:
+            return environ
+        environ = self._environ = self._build_environ()
+        environ['engineio.request'] = self.request
+        if self.cors is not None:
+            environ['engineio.cors'] = self.cors
+        return environ
+
+    def set_cors(self, headers: list[tuple[str, str]]) -> None:
+        """Keep the CORS headers the core decided (read by the environ)."""
+        self.cors = headers
+
+    def hook_environ(self) -> dict[str, Any]:
+        """What the long-polling hooks (``handle_get_request``,
+        ``handle_post_request``) receive: the full environ if something
+        already built it, else a small one with what the driver and
+        python-socketio's admin instrumentation read."""
+        if self._environ is not None:
+            return self.environ
+        request = self.request
+        key, native = self._hook_extra()
+        environ = {'REQUEST_METHOD': request.method,
+                   'wsgi.input': self.body_input(),
+                   key: native,
+                   'engineio.request': request,
+                   'engineio.cors': self.cors}
+        if request.content_length is not None:
+            environ['CONTENT_LENGTH'] = str(request.content_length)
+        return environ
 
 
 class BodyReader:
@@ -230,7 +311,7 @@ def encode_headers(headers: Iterable[tuple[str, str]]
     return encoded
 
 
-class ASGIExchange:
+class ASGIExchange(LazyEnvironExchange):
     """One ASGI request as :class:`~engineio.AsyncServer` sees it.
 
     The core's :class:`Request` comes straight from the scope's headers; the
@@ -241,11 +322,8 @@ class ASGIExchange:
 
     __slots__ = (
         '_connected',
-        '_environ',
-        'cors',
         'is_websocket',
         'receive',
-        'request',
         'scheme',
         'scope',
         'send',
@@ -256,9 +334,7 @@ class ASGIExchange:
         self.receive = receive
         self.send = send
         self._connected = False
-        self._environ: dict[str, Any] | None = None
-        #: The CORS headers the core decided, for ``environ['engineio.cors']``.
-        self.cors: list[tuple[str, str]] | None = None
+        self._init_environ()
         self.is_websocket = is_ws = scope['type'] == 'websocket'
         found: dict[str, str] = {}
         wanted = _REQUEST_HEADERS
@@ -286,29 +362,9 @@ class ASGIExchange:
             (scope.get('query_string') or b'').decode('latin-1'), found.get,
             self.scheme, is_ws, native_factory=self._make_environ)
 
-    @property
-    def environ(self) -> dict[str, Any]:
-        """The WSGI-style environ of this request (built on first use)."""
-        environ = self._environ
-        if environ is None:
-            return self._make_environ()
-        if self.cors is not None and 'engineio.cors' not in environ:
-            # Built while the core was deciding the CORS headers.
-            environ['engineio.cors'] = self.cors
-        return environ
-
-    @environ.setter
-    def environ(self, value: dict[str, Any] | None) -> None:
-        # None drops the server's reference (a long WebSocket session does
-        # not need it); reading it again builds a new one.
-        self._environ = value
-
-    def _make_environ(self) -> dict[str, Any]:
-        environ = self._environ
-        if environ is not None:
-            return environ
+    def _build_environ(self) -> dict[str, Any]:
         scope = self.scope
-        environ = self._environ = make_environ(
+        return make_environ(
             scope.get('method', 'GET'), scope.get('path', '/'),
             (scope.get('query_string') or b'').decode('latin-1'),
             [(k.decode('latin-1'), v.decode('latin-1'))
@@ -316,31 +372,9 @@ class ASGIExchange:
             self.scheme, scope.get('server'), scope.get('client'),
             {'asgi.scope': scope, 'asgi.receive': self.receive,
              'asgi.send': self.send, 'wsgi.input': self})
-        environ['engineio.request'] = self.request
-        if self.cors is not None:
-            environ['engineio.cors'] = self.cors
-        return environ
 
-    def set_cors(self, headers: list[tuple[str, str]]) -> None:
-        """Keep the CORS headers the core decided (read by the environ)."""
-        self.cors = headers
-
-    def hook_environ(self) -> dict[str, Any]:
-        """What the long-polling hooks (``handle_get_request``,
-        ``handle_post_request``) receive: the full environ if something
-        already built it, else a small one with what the driver and
-        python-socketio's admin instrumentation read."""
-        if self._environ is not None:
-            return self.environ
-        request = self.request
-        environ = {'REQUEST_METHOD': request.method,
-                   'wsgi.input': self,
-                   'asgi.scope': self.scope,
-                   'engineio.request': request,
-                   'engineio.cors': self.cors}
-        if request.content_length is not None:
-            environ['CONTENT_LENGTH'] = str(request.content_length)
-        return environ
+    def _hook_extra(self) -> tuple[str, Any]:
+        return 'asgi.scope', self.scope
 
     def body_input(self) -> ASGIExchange:
         """What a POST's body is read from: this exchange (:meth:`read`)."""
