@@ -11,6 +11,7 @@ from ..sansio.models import Request, Response
 from .asgi import (
     MESSAGE_TOO_BIG,
     LazyEnvironExchange,
+    header_lookup,
     make_environ,
     refuse_oversized,
 )
@@ -111,20 +112,9 @@ class AiohttpExchange(LazyEnvironExchange):
         self._ws: Any = None
         self._body: AiohttpBody | None = None
         self._init_environ()
-        getall = request.headers.getall
-
-        def header(name: str) -> str | None:
-            values = getall(name, None)
-            if not values:
-                return None
-            if len(values) == 1:
-                return values[0]  # type: ignore[no-any-return]
-            # Joined as a WSGI server would, except Content-Length, where
-            # the last one counts (as in the environ).
-            return values[-1] if name == 'content-length' else ','.join(values)
-
         self.request: Request = build_request(
-            request.method, request.query_string, header, request.scheme,
+            request.method, request.query_string,
+            header_lookup(request.headers.getall), request.scheme,
             native_factory=self._make_environ)
 
     def _build_environ(self) -> dict[str, Any]:

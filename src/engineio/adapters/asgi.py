@@ -74,28 +74,25 @@ def make_environ(method: str, path: str, query_string: str,
     return environ
 
 
-class EnvironExchange:
-    """What an exchange whose environ is built up front (aiohttp, tornado,
-    sanic) offers the driver besides ``respond`` and the WebSocket calls."""
-
-    environ: dict[str, Any]
-
-    def set_cors(self, headers: list[tuple[str, str]]) -> None:
-        """Keep the CORS headers the core decided for the polling hooks."""
-        self.environ['engineio.cors'] = headers
-
-    def hook_environ(self) -> dict[str, Any]:
-        """What the long-polling hooks receive: the environ."""
-        return self.environ
-
-    def body_input(self) -> Any:
-        """What a POST's body is read from (``await .read(n)``)."""
-        return self.environ['wsgi.input']
+def header_lookup(getall: Callable[[str, None], list[str] | None]
+                  ) -> Callable[[str], str | None]:
+    """The header lookup :func:`build_request` takes, over a framework's
+    case-insensitive multi-valued headers (``getall(name, None)``).
+    Repeated headers are joined as a WSGI server would, except
+    Content-Length, where the last one counts (as in the environ)."""
+    def header(name: str) -> str | None:
+        values = getall(name, None)
+        if not values:
+            return None
+        if len(values) == 1:
+            return values[0]
+        return values[-1] if name == 'content-length' else ','.join(values)
+    return header
 
 
 class LazyEnvironExchange:
     """What an exchange whose environ is built only when something reads it
-    (ASGI, aiohttp) offers the driver besides ``respond`` and the WebSocket
+    (every asyncio adapter) offers the driver besides ``respond`` and the WebSocket
     calls.  Polling requests never read it: the core's :class:`Request`
     comes straight from the framework's headers.
 

@@ -9,11 +9,12 @@ from typing import Any
 from ..sansio.models import Request, Response
 from .asgi import (
     BodyReader,
-    EnvironExchange,
+    LazyEnvironExchange,
+    header_lookup,
     make_environ,
     refuse_oversized,
 )
-from .wsgi import request_from_environ
+from .wsgi import build_request
 
 try:
     import sanic
@@ -108,28 +109,48 @@ class SanicWebSocket:
             pass
 
 
-class SanicExchange(EnvironExchange):
-    """One sanic request as :class:`~engineio.AsyncServer` sees it."""
+class SanicExchange(LazyEnvironExchange):
+    """One sanic request as :class:`~engineio.AsyncServer` sees it (the
+    environ built only when read, as with ASGI)."""
+
+    __slots__ = ('_body', '_ws', 'native', 'scheme')
 
     def __init__(self, request: Any) -> None:
         self.native = request
-        try:
-            client: tuple[str, int] | None = (request.ip, int(request.port))
-        except (TypeError, ValueError):
-            client = None
+        self._ws: SanicWebSocket | None = None
+        self._body: BodyReader | None = None
+        self._init_environ()
         scheme = request.scheme
         if scheme == 'ws':
             scheme = 'http'
         elif scheme == 'wss':
             scheme = 'https'
-        self.environ = environ = make_environ(
+        self.scheme = scheme
+        self.request: Request = build_request(
+            request.method, request.query_string,
+            header_lookup(request.headers.getall), scheme,
+            native_factory=self._make_environ)
+
+    def _build_environ(self) -> dict[str, Any]:
+        request = self.native
+        try:
+            client: tuple[str, int] | None = (request.ip, int(request.port))
+        except (TypeError, ValueError):
+            client = None
+        return make_environ(
             request.method, request.path, request.query_string,
-            request.headers.items(), scheme, None, client,
-            {'sanic.request': request,
-             'wsgi.input': BodyReader(request.body or b'')})
-        self.request: Request = request_from_environ(environ)
-        environ['engineio.request'] = self.request
-        self._ws: SanicWebSocket | None = None
+            request.headers.items(), self.scheme, None, client,
+            {'sanic.request': request, 'wsgi.input': self.body_input()})
+
+    def _hook_extra(self) -> tuple[str, Any]:
+        return 'sanic.request', self.native
+
+    def body_input(self) -> BodyReader:
+        """What a POST's body is read from."""
+        body = self._body
+        if body is None:
+            body = self._body = BodyReader(self.native.body or b'')
+        return body
 
     async def respond(self, response: Response) -> Any:
         """The sanic response for a core response."""

@@ -12,11 +12,12 @@ from typing import Any
 from ..sansio.models import STATUS_TEXT, Request, Response
 from .asgi import (
     BodyReader,
-    EnvironExchange,
+    LazyEnvironExchange,
+    header_lookup,
     make_environ,
     refuse_oversized,
 )
-from .wsgi import request_from_environ
+from .wsgi import build_request
 
 try:
     import tornado.web
@@ -79,19 +80,41 @@ class TornadoWebSocket:
         self.handler.close(code)
 
 
-class TornadoExchange(EnvironExchange):
-    """One tornado request as :class:`~engineio.AsyncServer` sees it."""
+class TornadoExchange(LazyEnvironExchange):
+    """One tornado request as :class:`~engineio.AsyncServer` sees it (the
+    environ built only when read, as with ASGI)."""
+
+    __slots__ = ('_body', '_get', 'handler')
 
     def __init__(self, handler: Any) -> None:
         self.handler = handler
+        self._get: asyncio.Task[Any] | None = None
+        self._body: BodyReader | None = None
+        self._init_environ()
         req = handler.request
-        self.environ = environ = make_environ(
+        get_list = req.headers.get_list
+        self.request: Request = build_request(
+            req.method, req.query,
+            header_lookup(lambda name, _: get_list(name)), req.protocol,
+            native_factory=self._make_environ)
+
+    def _build_environ(self) -> dict[str, Any]:
+        handler = self.handler
+        req = handler.request
+        return make_environ(
             req.method, req.path, req.query, req.headers.get_all(),
             req.protocol, None, (req.remote_ip, 0),
-            {'tornado.handler': handler, 'wsgi.input': BodyReader(req.body)})
-        self.request: Request = request_from_environ(environ)
-        environ['engineio.request'] = self.request
-        self._get: asyncio.Task[Any] | None = None
+            {'tornado.handler': handler, 'wsgi.input': self.body_input()})
+
+    def _hook_extra(self) -> tuple[str, Any]:
+        return 'tornado.handler', self.handler
+
+    def body_input(self) -> BodyReader:
+        """What a POST's body is read from."""
+        body = self._body
+        if body is None:
+            body = self._body = BodyReader(self.handler.request.body)
+        return body
 
     async def respond(self, response: Response) -> None:
         """Write a core response through the handler."""

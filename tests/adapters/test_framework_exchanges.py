@@ -1,6 +1,7 @@
-"""The aiohttp exchange: the core's Request straight from aiohttp's headers
-(the same fields the WSGI-style environ gives), the environ built only when
-read, and the small environ of the polling hooks."""
+"""The aiohttp and tornado exchanges: the core's Request straight from the
+framework's headers (the same fields the WSGI-style environ gives), the
+environ built only when read, and the small environ of the polling hooks.
+Sanic's, built alike, is covered by the tests on a real sanic server."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,11 +10,11 @@ import pytest
 
 pytest.importorskip('aiohttp')
 
-from aiohttp.test_utils import make_mocked_request  # noqa: E402
-from multidict import CIMultiDict  # noqa: E402
+from aiohttp.test_utils import make_mocked_request
+from multidict import CIMultiDict
 
-from engineio.adapters.aiohttp import AiohttpBody, AiohttpExchange  # noqa: E402
-from engineio.adapters.wsgi import request_from_environ  # noqa: E402
+from engineio.adapters.aiohttp import AiohttpBody, AiohttpExchange
+from engineio.adapters.wsgi import request_from_environ
 
 FIELDS = ('method', 'query', 'origin', 'scheme', 'host', 'accept_encoding',
           'websocket', 'access_control_request_headers', 'content_length')
@@ -89,3 +90,31 @@ def test_hook_environ_is_small() -> None:
     assert environ['CONTENT_LENGTH'] == '5'
     assert environ['REQUEST_METHOD'] == 'POST'
     assert exchange._environ is None
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_tornado_request_matches_the_environ_translation(
+        case: tuple[str, str, list[tuple[str, str]]]) -> None:
+    httputil = pytest.importorskip('tornado.httputil')
+    from engineio.adapters.tornado import TornadoExchange
+
+    method, uri, headers = case
+    h = httputil.HTTPHeaders()
+    if not any(name.lower() == 'host' for name, _ in headers):
+        h.add('Host', 'localhost')  # tornado refuses a request without
+    for name, value in headers:
+        h.add(name, value)
+
+    class Handler:
+        request = httputil.HTTPServerRequest(
+            start_line=httputil.RequestStartLine(method, uri, 'HTTP/1.1'),
+            headers=h, body=b'')
+
+    exchange = TornadoExchange(Handler())
+    got = exchange.request
+    want = request_from_environ(exchange._build_environ())
+    for name in FIELDS:
+        assert getattr(got, name) == getattr(want, name), name
+    assert got.websocket_opening == want.websocket_opening
+    assert exchange._environ is None
+    assert exchange.environ['tornado.handler'] is exchange.handler
