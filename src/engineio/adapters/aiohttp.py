@@ -105,12 +105,11 @@ class AiohttpExchange(LazyEnvironExchange):
     headers and the WSGI-style environ is built only when read.
     """
 
-    __slots__ = ('_body', '_ws', 'native')
+    __slots__ = ('_ws', 'native')
 
     def __init__(self, request: Any) -> None:
         self.native = request
         self._ws: Any = None
-        self._body: AiohttpBody | None = None
         self._init_environ()
         self.request: Request = build_request(
             request.method, request.query_string,
@@ -132,12 +131,8 @@ class AiohttpExchange(LazyEnvironExchange):
     def _hook_extra(self) -> tuple[str, Any]:
         return 'aiohttp.request', self.native
 
-    def body_input(self) -> AiohttpBody:
-        """What a POST's body is read from."""
-        body = self._body
-        if body is None:
-            body = self._body = AiohttpBody(self.native)
-        return body
+    def _make_body(self) -> AiohttpBody:
+        return AiohttpBody(self.native)
 
     async def respond(self, response: Response) -> Any:
         """The aiohttp response for a core response."""

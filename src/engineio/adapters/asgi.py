@@ -97,15 +97,16 @@ class LazyEnvironExchange:
     comes straight from the framework's headers.
 
     Subclasses set ``request`` and give :meth:`_build_environ`,
-    :meth:`_hook_extra` and :meth:`body_input`.
+    :meth:`_hook_extra` and :meth:`_make_body`.
     """
 
-    __slots__ = ('_environ', 'cors', 'request')
+    __slots__ = ('_body', '_environ', 'cors', 'request')
 
     request: Request
 
     def _init_environ(self) -> None:
         self._environ: dict[str, Any] | None = None
+        self._body: Any = None
         #: The CORS headers the core decided, for ``environ['engineio.cors']``.
         self.cors: list[tuple[str, str]] | None = None
 
@@ -117,9 +118,17 @@ class LazyEnvironExchange:
         """The framework's own object in the small environ of the hooks."""
         raise NotImplementedError
 
-    def body_input(self) -> Any:
-        """What a POST's body is read from (``await .read(n)``)."""
+    def _make_body(self) -> Any:
+        """A reader of the request's body (``await .read(n)``)."""
         raise NotImplementedError
+
+    def body_input(self) -> Any:
+        """What a POST's body is read from (``await .read(n)``); the same
+        object as the environ's ``wsgi.input``."""
+        body = self._body
+        if body is None:
+            body = self._body = self._make_body()
+        return body
 
     @property
     def environ(self) -> dict[str, Any]:

@@ -113,12 +113,11 @@ class SanicExchange(LazyEnvironExchange):
     """One sanic request as :class:`~engineio.AsyncServer` sees it (the
     environ built only when read, as with ASGI)."""
 
-    __slots__ = ('_body', '_ws', 'native', 'scheme')
+    __slots__ = ('_ws', 'native', 'scheme')
 
     def __init__(self, request: Any) -> None:
         self.native = request
         self._ws: SanicWebSocket | None = None
-        self._body: BodyReader | None = None
         self._init_environ()
         scheme = request.scheme
         if scheme == 'ws':
@@ -145,12 +144,8 @@ class SanicExchange(LazyEnvironExchange):
     def _hook_extra(self) -> tuple[str, Any]:
         return 'sanic.request', self.native
 
-    def body_input(self) -> BodyReader:
-        """What a POST's body is read from."""
-        body = self._body
-        if body is None:
-            body = self._body = BodyReader(self.native.body or b'')
-        return body
+    def _make_body(self) -> BodyReader:
+        return BodyReader(self.native.body or b'')
 
     async def respond(self, response: Response) -> Any:
         """The sanic response for a core response."""

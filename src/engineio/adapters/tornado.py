@@ -84,12 +84,11 @@ class TornadoExchange(LazyEnvironExchange):
     """One tornado request as :class:`~engineio.AsyncServer` sees it (the
     environ built only when read, as with ASGI)."""
 
-    __slots__ = ('_body', '_get', 'handler')
+    __slots__ = ('_get', 'handler')
 
     def __init__(self, handler: Any) -> None:
         self.handler = handler
         self._get: asyncio.Task[Any] | None = None
-        self._body: BodyReader | None = None
         self._init_environ()
         req = handler.request
         get_list = req.headers.get_list
@@ -109,12 +108,8 @@ class TornadoExchange(LazyEnvironExchange):
     def _hook_extra(self) -> tuple[str, Any]:
         return 'tornado.handler', self.handler
 
-    def body_input(self) -> BodyReader:
-        """What a POST's body is read from."""
-        body = self._body
-        if body is None:
-            body = self._body = BodyReader(self.handler.request.body)
-        return body
+    def _make_body(self) -> BodyReader:
+        return BodyReader(self.handler.request.body)
 
     async def respond(self, response: Response) -> None:
         """Write a core response through the handler."""
