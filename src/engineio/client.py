@@ -330,7 +330,7 @@ class Client(BaseClient):
             case cmd.OpenWebSocket(url=url):
                 return self._ws_open(conn, url)
             case cmd.CloseWebSocket(ws=ws, graceful=graceful):
-                self._ws_close(ws, graceful)
+                self._ws_close(conn, ws, graceful)
             case cmd.RunHandler():
                 return self._run_handler(conn, command)
             case cmd.NextEvent():
@@ -469,8 +469,7 @@ class Client(BaseClient):
             return data  # type: ignore[no-any-return]
         return None  # a close frame
 
-    @staticmethod
-    def _ws_close(ws: Any, graceful: bool) -> None:
+    def _ws_close(self, conn: _Connection, ws: Any, graceful: bool) -> None:
         if graceful:
             try:
                 ws.send_close()
@@ -483,6 +482,20 @@ class Client(BaseClient):
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        # The descriptor is closed only where no other thread of this
+        # connection can still be in a read or write on it: one closed under
+        # a reader still inside SSL_read is reused by the next connection,
+        # whose handshake bytes the old TLS object then reads (wss clients
+        # failed with UNEXPECTED_MESSAGE/WRONG_VERSION_NUMBER).  The reader
+        # always closes the WebSocket when it ends: it does it, after the
+        # writer, for the WebSocket the loops use.
+        reader = conn.reader
+        current = threading.current_thread()
+        if ws is conn.core.websocket and reader is not None \
+                and reader.is_alive():
+            if reader is not current:
+                return
+            self._join(conn.writer)
         try:
             ws.shutdown()
         except Exception:

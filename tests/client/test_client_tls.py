@@ -80,3 +80,56 @@ def _cert_of(url: str, directory: Path) -> Path:
     path = directory / 'server.pem'
     path.write_text(pem)
     return path
+
+
+def test_only_the_reader_releases_the_websocket_descriptor() -> None:
+    """A descriptor closed under a thread still inside an SSL read is reused
+    by the next connection, whose bytes the old TLS object then takes: the
+    blocking client closes it only in the reader, once the writer is done
+    (a real race, seen as UNEXPECTED_MESSAGE on the next wss connect; here
+    with a recording stand-in for the websocket-client object)."""
+    import threading
+
+    import engineio
+    from engineio.client import _Connection
+    from engineio.sansio.client import ClientCore
+
+    class Sock:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def shutdown(self, how: int) -> None:
+            self.calls.append('shutdown')
+
+    class WS:
+        def __init__(self) -> None:
+            self.sock = Sock()
+            self.calls = self.sock.calls
+
+        def send_close(self) -> None:
+            self.calls.append('send_close')
+
+        def shutdown(self) -> None:
+            self.calls.append('close')
+
+    client = engineio.Client(handle_sigint=False)
+    conn = _Connection(ClientCore('http://127.0.0.1:1'), {})
+    ws = WS()
+    conn.core.websocket = ws
+    release = threading.Event()
+    conn.reader = threading.Thread(target=release.wait, args=(5,))
+    conn.reader.start()
+    try:
+        client._ws_close(conn, ws, graceful=True)  # the writer, at its end
+        assert ws.calls == ['send_close', 'shutdown']
+    finally:
+        release.set()
+        conn.reader.join(5)
+    # The reader has ended (as it does once woken): now the descriptor goes.
+    client._ws_close(conn, ws, graceful=False)
+    assert ws.calls[-1] == 'close'
+    # A WebSocket the loops do not use (a failed probe) closes at once.
+    probe = WS()
+    conn.reader = threading.Thread(target=release.wait, args=(5,))
+    client._ws_close(conn, probe, graceful=False)
+    assert probe.calls == ['shutdown', 'close']
