@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,18 @@ class Proc:
                 self.proc.wait(timeout=5)
         if self.proc.stdin:
             self.proc.stdin.close()
+
+
+def wait_until(cond: Callable[[], bool], timeout: float,
+               interval: float = 0.05) -> bool:
+    """Poll ``cond`` until it holds or ``timeout`` seconds passed; its last
+    value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(interval)
+    return cond()
 
 
 def start_server(script: str | list[str], options: dict[str, Any] | None = None,

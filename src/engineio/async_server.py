@@ -608,8 +608,7 @@ class AsyncServer(BaseServer):
         if opening.rejected:
             self.logger.info('%s: connection refused by the application', sid)
             return await exchange.respond(cast(Response, opening.response))
-        if opening.wake or self._service_task is None:
-            self._start_service()
+        self._start_service(opening.wake)
         if opening.response is not None:
             if self.logger.isEnabledFor(logging.INFO):  # (environ on use)
                 self.logger.info('%s: connected (polling) from %s', sid,
@@ -668,10 +667,9 @@ class AsyncServer(BaseServer):
             self._start_service()
         try:
             while not frames:
-                await socket.poll_waiter()
+                await socket.wait_poll()
                 frames = socket.take_poll()
         finally:
-            socket._event = None
             self.core.end_poll(socket)
         self._report_http(frames, cors)
         return self.core.payload_response(frames, req, cors, socket)
@@ -857,10 +855,12 @@ class AsyncServer(BaseServer):
             return False
 
     # -- timers ----------------------------------------------------------
-    def _start_service(self) -> None:
+    def _start_service(self, wake: bool = True) -> None:
+        """Start the timer loop, or wake it (``wake``: a deadline earlier
+        than the one it sleeps until was scheduled)."""
         if self._service_task is None:
             self._service_task = asyncio.ensure_future(self._service())
-        else:
+        elif wake:
             self._service_wake.set()
 
     async def _service(self) -> None:

@@ -33,10 +33,13 @@ class AsyncSocket(DriverSession):
 
     # A pending long-poll waits on a future of its own (in ``_event``): less
     # work per poll than an asyncio.Event, whose wait() makes one anyway.
-    def poll_waiter(self) -> asyncio.Future[None]:
-        """A new future that :meth:`wake_poll` completes."""
+    async def wait_poll(self) -> None:
+        """Wait until :meth:`wake_poll` is called."""
         waiter = self._event = asyncio.get_running_loop().create_future()
-        return waiter
+        try:
+            await waiter
+        finally:
+            self._event = None
 
     def wake_poll(self) -> None:
         waiter = self._event

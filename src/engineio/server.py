@@ -462,8 +462,7 @@ class Server(BaseServer):
         if opening.rejected:
             self.logger.info('%s: connection refused by the application', sid)
             return wsgi.respond(start_response, cast(Response, opening.response))
-        if opening.wake or self._service_task is None:
-            self._start_service()
+        self._start_service(opening.wake)
         if opening.response is not None:
             self.logger.info('%s: connected (polling) from %s', sid,
                              environ.get('REMOTE_ADDR') or '?')
@@ -638,14 +637,16 @@ class Server(BaseServer):
             return False
 
     # -- timers ----------------------------------------------------------
-    def _start_service(self) -> None:
+    def _start_service(self, wake: bool = True) -> None:
+        """Start the timer loop, or wake it (``wake``: a deadline earlier
+        than the one it sleeps until was scheduled)."""
         if self._service_task is None:
             with self._lock:
                 if self._service_task is not None:
                     return
                 self._service_task = True
             self._service_task = self._async.spawn(self._service)
-        else:
+        elif wake:
             self._service_wake.set()
 
     def _service(self) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 
 from .helpers import Balanced
-from support import NODE, ROOT
+from support import NODE, ROOT, wait_until
 
 SIO_JS = ROOT / 'tests' / 'cluster' / 'js' / 'sio_cluster.js'
 SOCKETIO_CLIENT = ROOT / 'tests' / 'compat' / 'js' / 'node_modules' / \
@@ -104,15 +104,6 @@ def run_clients(stack: Balanced, transports: str,
         f'{result.get("error")}\n{out.stderr[-2000:]}\n' \
         + json.dumps(result)[:4000]
     return result
-
-
-def wait_until(cond: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 def server_problems(stack: Balanced) -> list[str]:

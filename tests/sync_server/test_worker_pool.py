@@ -7,14 +7,11 @@ import time
 
 from engineio._runtime.pool import WorkerPool
 
+from support import wait_until
+
 
 def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+    return wait_until(predicate, timeout, interval=0.01)
 
 
 def test_blocked_jobs_each_get_a_thread():
