@@ -6,7 +6,7 @@ a bare WebSocket echo on the same server stack, and Node's engine.io.
     python benchmarks/run.py --only stacks      # the WebSocket echo across web server stacks
     python benchmarks/run.py --only ws --targets ours,ours-aiohttp,bare,bare-aiohttp,pe,pe-aiohttp,node,node-ws
 
-It sets up what it needs (benchmarks/.venvs/ours and .venvs/pe4151 with the
+It sets up what it needs (benchmarks/.venvs/ours-pyXY and .venvs/pe4151-pyXY with the
 same pinned server stack, the Node load generator's packages), starts every
 server pinned to core 0 with the load generator pinned to core 1, runs each
 figure with the targets interleaved in every round, and prints tables of
@@ -127,8 +127,10 @@ def _project_dependencies() -> list[str]:
 
 
 def ensure_venv(name: str, requirements: list[str]) -> Path:
-    """Create benchmarks/.venvs/NAME with exactly ``requirements``."""
-    vdir = VENVS / name
+    """Create benchmarks/.venvs/NAME-pyXY (X.Y: the Python running this
+    script) with exactly ``requirements``: ``python3.13 benchmarks/run.py``
+    measures every Python server on 3.13, beside the other versions'."""
+    vdir = VENVS / f'{name}-py{sys.version_info[0]}{sys.version_info[1]}'
     py = vdir / 'bin' / 'python'
     stamp = vdir / '.bench-stamp'
     want = hashlib.sha256('\n'.join(

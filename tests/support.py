@@ -123,6 +123,38 @@ def wait_until(cond: Callable[[], bool], timeout: float,
     return cond()
 
 
+def make_self_signed(directory: Path) -> tuple[Path, Path]:
+    """Write a certificate for 127.0.0.1 signed by its own key:
+    ``(cert.pem, key.pem)`` in ``directory``."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(name).issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
+                critical=False)
+            .sign(key, hashes.SHA256()))
+    certfile, keyfile = directory / 'cert.pem', directory / 'key.pem'
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return certfile, keyfile
+
+
 def start_server(script: str | list[str], options: dict[str, Any] | None = None,
                  env: dict[str, str] | None = None, python: str | None = None,
                  timeout: float = 30.0) -> tuple[Proc, int]:

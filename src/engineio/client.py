@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ._tls_socket import serialize_tls
 from .base_client import BaseClient, Connection, hand_off_dispatch, invocation
 from .packet import Frame
 from .sansio import client_commands as cmd
@@ -383,13 +384,16 @@ class Client(BaseClient):
 
     def _ws_open(self, conn: _Connection, url: str) -> Any:
         try:
-            return websocket.create_connection(
+            ws = websocket.create_connection(
                 url, **self._ws_options(conn, url))
         except websocket.WebSocketBadStatusException as exc:
             return Failure(str(exc), status=exc.status_code,
                            body=exc.resp_body)
         except Exception as exc:
             return Failure(str(exc))
+        # The reader and writer threads use it at once (see _tls_socket).
+        ws.sock = serialize_tls(ws.sock)
+        return ws
 
     def _ws_options(self, conn: _Connection, url: str) -> dict[str, Any]:
         http = self.http

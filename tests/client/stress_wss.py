@@ -19,9 +19,11 @@ def main(kind: str, sessions: int) -> int:
     here = pathlib.Path(__file__).resolve().parent
     sys.path[:0] = [str(here), str(here.parent), str(here.parents[1] / 'src')]
     from client_harness import HARNESSES
-    from tls_proxy import TLSProxy, make_self_signed
+    from tls_proxy import TLSProxy
 
     from conftest import _node
+
+    from support import make_self_signed
 
     logging.basicConfig(level=logging.WARNING,
                         format='%(threadName)s %(message)s')

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from client_harness import SyncHarness
-from tls_proxy import TLSProxy, make_self_signed
+from tls_proxy import TLSProxy
 
 from engineio.exceptions import ConnectionError
+
+from support import make_self_signed
 
 pytestmark = [pytest.mark.node, pytest.mark.filterwarnings(
     'ignore::urllib3.exceptions.InsecureRequestWarning')]
@@ -51,6 +53,26 @@ def test_wss_url_scheme(tls_url: str,
     c = make_client(ssl_verify=False)
     c.connect(tls_url.replace('https', 'wss'), transports=['websocket'])
     assert c.reply_to('wss') == 'wss'
+
+
+def test_wss_both_directions_at_once(
+        tls_url: str, make_client: Callable[..., SyncHarness]) -> None:
+    """The client's writer sends while its reader receives, on one TLS
+    connection: 500 messages out (each echoed) while the server sends 500
+    of its own, all delivered in order (the race itself, which this does
+    not provoke reliably through the proxy, is tested in
+    tests/adapters/test_tls_socket.py)."""
+    c = make_client(ssl_verify=False)
+    c.connect(tls_url.replace('https', 'wss'), transports=['websocket'])
+    c.send('__burst__:500')
+    for i in range(500):
+        c.send(f'c:{i}')
+    got = c.messages(1000, timeout=30)
+    assert [m for m in got if m.startswith('c:')] == \
+        [f'c:{i}' for i in range(500)]
+    assert [m for m in got if m.startswith('s:')] == \
+        [f's:{i}' for i in range(500)]
+    assert c.rec.disconnects == []
 
 
 def test_custom_ca_bundle_in_session(tls_url: str, tmp_path: Path) -> None:

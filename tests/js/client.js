@@ -9,6 +9,7 @@
  *       [--transports polling,websocket] [--path /engine.io/]
  *       [--timeout-ms 20000] [--query 'k=v&k2=v2']
  *       [--extra-headers '{"X-Test":"1"}'] [--upgrade true|false]
+ *       [--insecure true] (accept a self-signed TLS certificate)
  *
  * Output: exactly one JSON line on stdout, e.g.
  *   {"ok":true,"scenario":"echo","transport":"websocket","upgraded":true,...}
@@ -192,6 +193,8 @@ function buildOptions() {
     for (const [k, v] of sp.entries()) q[k] = v;
     opts.query = q;
   }
+  // A self-signed test certificate (Node-only option of engine.io-client).
+  if (args.insecure !== undefined) opts.rejectUnauthorized = false;
   if (args['extra-headers']) {
     opts.extraHeaders = JSON.parse(args['extra-headers']);
   }

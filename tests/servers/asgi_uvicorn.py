@@ -9,8 +9,11 @@ import sys
 import uvicorn
 
 from asgi_common import listen, make_asgi_app, ready
+from echo_app import tls_files
 
 options = dict(arg.split('=', 1) for arg in sys.argv[1:])
+if tls := tls_files():
+    options['ssl_certfile'], options['ssl_keyfile'] = tls
 sock = listen()
 config = uvicorn.Config(make_asgi_app(), log_level='warning', **options)
 server = uvicorn.Server(config)

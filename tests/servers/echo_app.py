@@ -19,6 +19,13 @@ import engineio
 OPTIONS: dict[str, Any] = json.loads(os.environ.get('EIO_OPTIONS', '{}'))
 
 
+def tls_files() -> tuple[str, str] | None:
+    """The certificate and key to serve TLS with (``EIO_TLS_CERT`` and
+    ``EIO_TLS_KEY``), if the test asked for TLS."""
+    cert = os.environ.get('EIO_TLS_CERT')
+    return (cert, os.environ['EIO_TLS_KEY']) if cert else None
+
+
 def emit(event: dict[str, Any]) -> None:
     # One write per line: the server's own log shares the stream.
     sys.stdout.write(json.dumps(event) + '\n')

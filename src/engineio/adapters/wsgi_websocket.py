@@ -28,6 +28,7 @@ from websockets.http11 import Request
 from websockets.protocol import OPEN, SEND_EOF, SERVER, Protocol
 from websockets.server import ServerProtocol
 
+from .._tls_socket import serialize_tls
 from ..exceptions import ContentTooLongError
 
 # websockets < 17 has no module-level names for the opcodes.
@@ -289,6 +290,10 @@ class RawSocketWebSocket(FramedWebSocket):
     def __init__(self, sock: Any, environ: dict[str, Any], lock: Any,
                  max_message_size: int, write_timeout: float,
                  compression: int | None = None) -> None:
+        # The request thread reads while other threads write: a TLS socket
+        # (Werkzeug's ssl_context, gunicorn's certfile) must not let the two
+        # overlap (see _tls_socket).
+        sock = serialize_tls(sock)
         self.sock = sock
         self.environ = environ
         self.kind = server_kind(environ)
