@@ -10,8 +10,11 @@ writes (engineio/_tls_socket.py).
 """
 from __future__ import annotations
 
+import socket
 import ssl
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import websocket
 from engineio._tls_socket import serialize_tls
 
 from .modes import CORE_MODES, Mode, Served, mode_ids, serve
-from support import make_self_signed, node_client
+from support import TESTS, Proc, make_self_signed, node_client, start_server
 
 pytestmark = pytest.mark.node
 
@@ -57,6 +60,47 @@ def test_over_tls(tls_served: Served, scenario: str, transports: str) -> None:
     assert result['url'].startswith('https://')
     if scenario == 'upgrade':
         assert result['upgraded'] and result['transport'] == 'websocket'
+
+
+@pytest.fixture
+def gunicorn_gthread_tls(tls_env: dict[str, str]) -> Iterator[tuple[Proc, int]]:
+    """The threading mode under gunicorn's gthread worker, TLS by gunicorn
+    (``--certfile``/``--keyfile``): the manual's command plus those two."""
+    sys.path.insert(0, str(TESTS / 'deploy'))
+    try:
+        from deploy_common import DEPLOYMENTS, command, free_port
+    finally:
+        sys.path.remove(str(TESTS / 'deploy'))
+    dep = next(d for d in DEPLOYMENTS if d.name == 'gunicorn-gthread')
+    port = free_port()
+    args = command(dep, port)
+    args[-1:-1] = ['--certfile', tls_env['EIO_TLS_CERT'],
+                   '--keyfile', tls_env['EIO_TLS_KEY']]
+    proc, _ = start_server(args, {'async_mode': 'threading'},
+                           env={'EIO_DEPLOY_PORT': str(port)})
+    try:
+        deadline = time.monotonic() + 20
+        while True:  # READY comes from the worker's import, before it serves
+            try:
+                socket.create_connection(('127.0.0.1', port), 1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, proc.lines[-20:]
+                time.sleep(0.1)
+        yield proc, port
+    finally:
+        proc.stop()
+
+
+def test_gunicorn_gthread_over_tls(
+        gunicorn_gthread_tls: tuple[Proc, int]) -> None:
+    proc, port = gunicorn_gthread_tls
+    result = node_client(f'https://127.0.0.1:{port}', 'upgrade',
+                         'polling,websocket', extra=['--insecure', 'true'])
+    assert result['ok'], (result, proc.lines[-20:])
+    assert result['upgraded'] and result['transport'] == 'websocket'
+    for _ in range(4):
+        _echo_stream(port, 2000)
 
 
 def test_echo_stream(tls_served: Served) -> None:
