@@ -167,6 +167,38 @@ def ensure_node() -> str:
     return node
 
 
+#: The WebSocket echo load generator: ``node`` (loadgen.js) or ``c``
+#: (loadgen/wsecho.c, built on first use); set from ``--ws-loadgen``.
+WS_LOADGEN = ['node']
+WS_GENERATOR_NAMES = {'node': 'Node `ws`', 'c': 'C `wsecho` for WebSocket echo, Node otherwise'}
+
+
+def ensure_wsecho() -> str:
+    """Build loadgen/wsecho.c (the C WebSocket echo generator) if needed."""
+    source = LOADGEN_DIR / 'wsecho.c'
+    binary = LOADGEN_DIR / 'build' / 'wsecho'
+    stamp = binary.with_suffix('.stamp')
+    want = hashlib.sha256(source.read_bytes()).hexdigest()
+    if binary.exists() and stamp.exists() and stamp.read_text() == want:
+        return str(binary)
+    cc = shutil.which('cc') or shutil.which('gcc')
+    if cc is None:
+        raise SystemExit('--ws-loadgen c needs a C compiler (apt-get install gcc)')
+    log('setup: building benchmarks/loadgen/wsecho.c')
+    binary.parent.mkdir(exist_ok=True)
+    subprocess.run([cc, '-O2', '-o', str(binary), str(source), '-lm'],
+                   check=True, timeout=120)
+    stamp.write_text(want)
+    return str(binary)
+
+
+def ws_echo_argv(node: str) -> list[str]:
+    """The command line of one ws-echo load generator, up to its options."""
+    if WS_LOADGEN[0] == 'c':
+        return [ensure_wsecho(), 'ws-echo']
+    return [node, str(LOADGEN), 'ws-echo']
+
+
 # -- processes ------------------------------------------------------------
 def _pinned(core: int | set[int] | None) -> Callable[[], None]:
     """A child's setup: its cores (one, or a set the kernel chooses among)
@@ -377,7 +409,9 @@ def run_loadgen(node: str, command: str, server: Server, timeout: float,
                 **options: Any) -> dict[str, Any] | None:
     if procs > 1 and command == 'ws-echo' and int(options.get('conns', 1)) > 1:
         return run_loadgen_split(node, server, timeout, procs, cores or [LOAD_CORE], **options)
-    argv = [node, str(LOADGEN), command, '--port', str(server.port),
+    head = ws_echo_argv(node) if command == 'ws-echo' \
+        else [node, str(LOADGEN), command]
+    argv = [*head, '--port', str(server.port),
             '--server-pid', server.pid_arg, '--clk-tck', str(CLK_TCK)]
     for key, value in options.items():
         argv += [f'--{key.replace("_", "-")}', str(value)]
@@ -416,7 +450,7 @@ def run_loadgen_split(node: str, server: Server, timeout: float, procs: int,
     start_at = int(1000 * (time.time() + 1.0 + conns * 0.004 + warmup))
     running: list[tuple[subprocess.Popen[str], int]] = []
     for i, n in enumerate(split):
-        argv = [node, str(LOADGEN), 'ws-echo', '--port', str(server.port),
+        argv = [*ws_echo_argv(node), '--port', str(server.port),
                 '--server-pid', server.pid_arg, '--clk-tck', str(CLK_TCK),
                 '--conns', str(n), '--start-at', str(start_at), '--hist']
         for key, value in options.items():
@@ -618,6 +652,8 @@ class Harness:
         self.py_pe = ensure_venv('pe4151',
                                  [*stack, f'python-engineio=={PE_VERSION}'])
         self.node = ensure_node()
+        if WS_LOADGEN[0] == 'c':
+            ensure_wsecho()
         self.logdir.mkdir(parents=True, exist_ok=True)
         # A snapshot of src/: every 'ours' process of this run imports the
         # same code, even if the working tree changes while the run goes on.
@@ -724,6 +760,7 @@ class Harness:
             'kernel': platform.release(),
             'python': platform.python_version(),
             'node': out([self.node, '--version']),
+            'ws_loadgen': WS_LOADGEN[0],
             'commit': out(['git', 'rev-parse', '--short', 'HEAD'], REPO),
             'dirty': bool(out(['git', 'status', '--porcelain', '--', 'src'], REPO)),
             'src_hash': self.src_hash,
@@ -1370,7 +1407,8 @@ class Harness:
                 f'{self.s.rounds} rounds, {self.s.window:g} s windows)\n\n'
                 f'- machine: {machine["cpu"]}, {machine["cores"]} cores, Linux '
                 f'{machine["kernel"]}; servers pinned to core {SERVER_CORE}, load '
-                f'generator (Node `ws`) to core {LOAD_CORE}; load average at start '
+                f'generator ({WS_GENERATOR_NAMES[WS_LOADGEN[0]]}) to core {LOAD_CORE}; '
+                f'load average at start '
                 f'{" ".join(machine["loadavg_start"])}\n'
                 f'- this project: {machine["ours_version"]} at {machine["commit"]}'
                 f'{" + uncommitted changes" if machine["dirty"] else ""} (src/ snapshot '
@@ -1453,6 +1491,10 @@ def main() -> int:
                         help="the polling figure's HTTP client: raw TCP keep-alive connections "
                              "(default; a third of the CPU of Node's http) or Node's http "
                              '(as before issue 17: the generator limits the fastest servers)')
+    parser.add_argument('--ws-loadgen', choices=['node', 'c'], default='node',
+                        help="the WebSocket echo figures' load generator: Node `ws` "
+                             '(loadgen.js, default) or loadgen/wsecho.c (C, one epoll loop, '
+                             'about 0.65x the CPU per message; built with cc on first use)')
     parser.add_argument('--workers', type=int, metavar='N',
                         help='worker processes of the multiproc figure (default: the number of '
                              '--multiproc-cores)')
@@ -1478,6 +1520,7 @@ def main() -> int:
         raise SystemExit(f'--loadgen-cores must be cores of {sorted(cores)} other than '
                          f'the server core {SERVER_CORE}')
     args.load_cores = load_cores
+    WS_LOADGEN[0] = args.ws_loadgen
     args.all_cores = sorted(cores)
     if args.multiproc_cores:
         args.multiproc_cores_list = [int(c) for c in args.multiproc_cores.split(',') if c]

@@ -138,7 +138,8 @@ def test_merge_split_loadgen_results():
 def _python_with(module):
     """An interpreter that has ``module``: this one, else the benchmark venv."""
     probe = 'import importlib.util,sys;sys.exit(importlib.util.find_spec(sys.argv[1]) is None)'
-    for py in (sys.executable, str(BENCH / '.venvs' / 'ours' / 'bin' / 'python')):
+    venvs = sorted((BENCH / '.venvs').glob('ours-py*/bin/python'))
+    for py in (sys.executable, *map(str, venvs)):
         if Path(py).exists() and subprocess.run([py, '-c', probe, module]).returncode == 0:
             return py
     pytest.fail(f'no interpreter with {module}: run benchmarks/run.py once '
@@ -306,3 +307,33 @@ def test_worker_group_shares_a_port_and_the_loadgen_adds_up_its_cpu(tmp_path):
     finally:
         group.stop()
     assert not group.alive()
+
+
+@pytest.mark.parametrize('script', ['node_eio.js', 'bare_aiohttp.py', 'eio_aiohttp.py'])
+@pytest.mark.parametrize('payload', ['text16', 'text1k', 'bin16'])
+def test_c_loadgen_matches_node_loadgen(script, payload):
+    """loadgen/wsecho.c (--ws-loadgen c) drives the servers like loadgen.js
+    and reports the same fields."""
+    _needs_loadgen()
+    wsecho = run.ensure_wsecho()
+    interpreter = 'node' if script.endswith('.js') else _python_with('aiohttp')
+    server, port = _start([interpreter, str(BENCH / 'servers' / script)])
+    try:
+        results = []
+        for head in ([wsecho, 'ws-echo'],
+                     ['node', str(BENCH / 'loadgen' / 'loadgen.js'), 'ws-echo']):
+            out = subprocess.run(
+                [*head, '--port', str(port), '--conns', '5', '--payload', payload,
+                 '--warmup', '0.1', '--duration', '0.3', '--server-pid', str(server.pid),
+                 '--hist'],
+                capture_output=True, text=True, timeout=60, check=True)
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        c_result, node_result = results
+        assert c_result['count'] > 0 and c_result['samples'] == c_result['count']
+        assert c_result['bad_frames'] == 0 and c_result['dropped_connections'] == 0
+        assert sum(c_result['hist'].values()) == c_result['count']
+        assert c_result['p50_ms'] <= c_result['p99_ms'] <= c_result['max_ms']
+        assert set(c_result) == set(node_result)
+    finally:
+        server.terminate()
+        server.wait(10)
