@@ -1491,10 +1491,12 @@ def main() -> int:
                         help="the polling figure's HTTP client: raw TCP keep-alive connections "
                              "(default; a third of the CPU of Node's http) or Node's http "
                              '(as before issue 17: the generator limits the fastest servers)')
-    parser.add_argument('--ws-loadgen', choices=['node', 'c'], default='node',
-                        help="the WebSocket echo figures' load generator: Node `ws` "
-                             '(loadgen.js, default) or loadgen/wsecho.c (C, one epoll loop, '
-                             'about 0.65x the CPU per message; built with cc on first use)')
+    parser.add_argument('--ws-loadgen', choices=['auto', 'node', 'c'], default='auto',
+                        help="the WebSocket echo figures' load generator: loadgen/wsecho.c "
+                             '(C, one epoll loop, about 0.65x the CPU per message of the Node '
+                             'one; built with cc on first use) or Node `ws` (loadgen.js, the '
+                             'generator of the runs before 2026-12-06 06:15); auto: C if a C '
+                             'compiler is found')
     parser.add_argument('--workers', type=int, metavar='N',
                         help='worker processes of the multiproc figure (default: the number of '
                              '--multiproc-cores)')
@@ -1520,6 +1522,8 @@ def main() -> int:
         raise SystemExit(f'--loadgen-cores must be cores of {sorted(cores)} other than '
                          f'the server core {SERVER_CORE}')
     args.load_cores = load_cores
+    if args.ws_loadgen == 'auto':
+        args.ws_loadgen = 'c' if (shutil.which('cc') or shutil.which('gcc')) else 'node'
     WS_LOADGEN[0] = args.ws_loadgen
     args.all_cores = sorted(cores)
     if args.multiproc_cores:
