@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -173,8 +174,10 @@ WS_LOADGEN = ['node']
 WS_GENERATOR_NAMES = {'node': 'Node `ws`', 'c': 'C `wsecho` for WebSocket echo, Node otherwise'}
 
 
+@functools.cache
 def ensure_wsecho() -> str:
-    """Build loadgen/wsecho.c (the C WebSocket echo generator) if needed."""
+    """Build loadgen/wsecho.c (the C WebSocket echo generator) if needed;
+    its path (checked once per run)."""
     source = LOADGEN_DIR / 'wsecho.c'
     binary = LOADGEN_DIR / 'build' / 'wsecho'
     stamp = binary.with_suffix('.stamp')

@@ -14,7 +14,6 @@ import socket
 import ssl
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,14 @@ import websocket
 from engineio._tls_socket import serialize_tls
 
 from .modes import CORE_MODES, Mode, Served, mode_ids, serve
-from support import TESTS, Proc, make_self_signed, node_client, start_server
+from support import (
+    TESTS,
+    Proc,
+    make_self_signed,
+    node_client,
+    start_server,
+    wait_until,
+)
 
 pytestmark = pytest.mark.node
 
@@ -78,15 +84,16 @@ def gunicorn_gthread_tls(tls_env: dict[str, str]) -> Iterator[tuple[Proc, int]]:
                    '--keyfile', tls_env['EIO_TLS_KEY']]
     proc, _ = start_server(args, {'async_mode': 'threading'},
                            env={'EIO_DEPLOY_PORT': str(port)})
+    def listening() -> bool:
+        try:
+            socket.create_connection(('127.0.0.1', port), 1).close()
+            return True
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + 20
-        while True:  # READY comes from the worker's import, before it serves
-            try:
-                socket.create_connection(('127.0.0.1', port), 1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, proc.lines[-20:]
-                time.sleep(0.1)
+        # READY comes from the worker's import, before it serves.
+        assert wait_until(listening, 20, 0.1), proc.lines[-20:]
         yield proc, port
     finally:
         proc.stop()

@@ -74,19 +74,25 @@ def make_environ(method: str, path: str, query_string: str,
     return environ
 
 
+def repeated_header(name: str, earlier: str, value: str) -> str:
+    """The value of header ``name`` (lowercase) when it came again: joined
+    as a WSGI server joins repeated headers, except Content-Length, where
+    the last one counts (as in the environ)."""
+    return value if name == 'content-length' else f'{earlier},{value}'
+
+
 def header_lookup(getall: Callable[[str, None], list[str] | None]
                   ) -> Callable[[str], str | None]:
     """The header lookup :func:`build_request` takes, over a framework's
-    case-insensitive multi-valued headers (``getall(name, None)``).
-    Repeated headers are joined as a WSGI server would, except
-    Content-Length, where the last one counts (as in the environ)."""
+    case-insensitive multi-valued headers (``getall(name, None)``)."""
     def header(name: str) -> str | None:
         values = getall(name, None)
         if not values:
             return None
-        if len(values) == 1:
-            return values[0]
-        return values[-1] if name == 'content-length' else ','.join(values)
+        value = values[0]
+        for more in values[1:]:
+            value = repeated_header(name, value, more)
+        return value
     return header
 
 
@@ -290,7 +296,8 @@ class ASGIWebSocket:
 #: looks them up, by their ASGI (lowercase) names.
 _REQUEST_HEADERS = {name.encode(): name for name in CORE_HEADERS}
 
-_WSGI_SCHEMES = {'ws': 'http', 'wss': 'https'}
+#: ``wsgi.url_scheme`` of a WebSocket request's scheme.
+WSGI_SCHEMES = {'ws': 'http', 'wss': 'https'}
 
 #: Response headers as ASGI wants them, by the core's header lists: the same
 #: few lists (content type, cache control, CORS of a few origins) come back
@@ -356,13 +363,11 @@ class ASGIExchange(LazyEnvironExchange):
                     continue
             text = value.decode('latin-1')
             old = found.get(key)
-            # Repeated headers are joined as a WSGI server would, except
-            # Content-Length, where the last one counts (as in the environ).
-            found[key] = text if old is None or key == 'content-length' \
-                else f'{old},{text}'
+            found[key] = text if old is None \
+                else repeated_header(key, old, text)
         scheme = scope.get('scheme') or ('ws' if is_ws else 'http')
         #: The connection's scheme as WSGI names it (``wsgi.url_scheme``).
-        self.scheme = _WSGI_SCHEMES.get(scheme, scheme)
+        self.scheme = WSGI_SCHEMES.get(scheme, scheme)
         self.request = build_request(
             scope.get('method', 'GET'),
             (scope.get('query_string') or b'').decode('latin-1'), found.get,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..sansio.models import Request, Response
 from .asgi import (
+    WSGI_SCHEMES,
     BodyReader,
     LazyEnvironExchange,
     header_lookup,
@@ -120,14 +121,10 @@ class SanicExchange(LazyEnvironExchange):
         self._ws: SanicWebSocket | None = None
         self._init_environ()
         scheme = request.scheme
-        if scheme == 'ws':
-            scheme = 'http'
-        elif scheme == 'wss':
-            scheme = 'https'
-        self.scheme = scheme
+        self.scheme = WSGI_SCHEMES.get(scheme, scheme)
         self.request: Request = build_request(
             request.method, request.query_string,
-            header_lookup(request.headers.getall), scheme,
+            header_lookup(request.headers.getall), self.scheme,
             native_factory=self._make_environ)
 
     def _build_environ(self) -> dict[str, Any]:
